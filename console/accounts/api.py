@@ -1,0 +1,94 @@
+from uuid import UUID
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from console.api.schemas import ERRORS, Envelope, ListEnvelope
+
+router = Router(tags=["Identity"])
+
+
+class Credential(Schema):
+    method: str
+    mode: str | None = None
+
+
+class Identity(Schema):
+    id: str | None = None
+    email: str | None = None
+    organization_id: str
+    organization_name: str
+    role: str | None = None
+    is_user: bool
+    is_organization: bool
+    is_partner: bool = False
+    is_system: bool = False
+    credential: Credential
+
+
+class OrganizationOut(Schema):
+    id: str
+    name: str
+    issuer: str | None = None
+    sso_domain: str | None = None
+    sso_org_id: str | None = None
+
+
+class OrganizationUser(Schema):
+    id: str
+    email: str
+    organization_id: str
+    role: str
+    role_ids: list[str] = []
+
+
+def identity_of(api_key) -> dict:
+    user = api_key.created_by
+    membership = user and user.memberships.filter(organization=api_key.organization).first()
+    return {
+        "id": str(user.id) if user else None,
+        "email": user.email if user else None,
+        "organization_id": str(api_key.organization_id),
+        "organization_name": api_key.organization.name,
+        "role": membership.role if membership else None,
+        "is_user": user is not None,
+        "is_organization": user is None,
+        "credential": {"method": "api_key"},
+    }
+
+
+def user_row(membership) -> dict:
+    return {
+        "id": str(membership.user_id),
+        "email": membership.user.email,
+        "organization_id": str(membership.organization_id),
+        "role": membership.role,
+        "role_ids": [],
+    }
+
+
+@router.get("/me", response={200: Envelope(Identity), **ERRORS})
+def me(request):
+    return {"data": identity_of(request.auth)}
+
+
+@router.get("/organization", response={200: Envelope(OrganizationOut), **ERRORS})
+def current_organization(request):
+    organization = request.auth.organization
+    return {"data": {"id": str(organization.id), "name": organization.name}}
+
+
+@router.get("/organization/users", response={200: ListEnvelope(OrganizationUser), **ERRORS})
+def organization_users(request):
+    memberships = request.auth.organization.memberships.select_related("user").order_by(
+        "user__email"
+    )
+    return {"data": [user_row(m) for m in memberships]}
+
+
+@router.get("/organization/users/{user_id}", response={200: Envelope(OrganizationUser), **ERRORS})
+def organization_user(request, user_id: UUID):
+    membership = get_object_or_404(
+        request.auth.organization.memberships.select_related("user"), user_id=user_id
+    )
+    return {"data": user_row(membership)}

@@ -1,0 +1,36 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import Organization, User
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput, min_length=8)
+    organization = forms.CharField(max_length=200, label="Organization name")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError("An account with this email already exists.")
+        return email
+
+    def clean_organization(self):
+        name = self.cleaned_data["organization"].strip()
+        if Organization.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("That organization name is taken.")
+        return name
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password)
+        return password
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=200)

@@ -1,0 +1,72 @@
+import base64
+import binascii
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiKey, Membership, Organization, Role, User, hash_api_key
+
+
+@transaction.atomic
+def sign_up(email: str, password: str, organization_name: str) -> User:
+    """A new user and the organization they administer."""
+    user = User.objects.create_user(email=email, password=password)
+    organization = Organization.objects.create(name=organization_name)
+    Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
+    return user
+
+
+def add_member(organization: Organization, user: User, role: str = Role.MEMBER) -> Membership:
+    membership, _ = Membership.objects.get_or_create(
+        organization=organization, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+def create_api_key(organization: Organization, name: str, created_by: User | None = None):
+    """Returns (api_key, raw_key). Only the hash is stored; the raw key is shown once."""
+    raw_key = str(uuid.uuid4())
+    api_key = ApiKey.objects.create(
+        organization=organization,
+        created_by=created_by,
+        name=name,
+        prefix=raw_key[:8],
+        key_hash=hash_api_key(raw_key),
+    )
+    return api_key, raw_key
+
+
+def _candidate_keys(authorization: str):
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if not value:
+        return []
+    if scheme.lower() == "bearer":
+        # Older Polytomic clients sent the key base64-encoded.
+        return [value, _b64decode(value)]
+    if scheme.lower() == "basic":
+        decoded = _b64decode(value) or ""
+        return [decoded.split(":", 1)[0]]
+    return []
+
+
+def _b64decode(value: str) -> str | None:
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def api_key_from_header(authorization: str) -> ApiKey | None:
+    hashes = [hash_api_key(k) for k in _candidate_keys(authorization) if k]
+    if not hashes:
+        return None
+    api_key = (
+        ApiKey.objects.select_related("organization", "created_by")
+        .filter(key_hash__in=hashes, revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is not None:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    return api_key

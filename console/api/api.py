@@ -1,0 +1,80 @@
+"""The Polytomic-compatible REST API: one NinjaAPI, routers from each app."""
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from console.accounts.api import router as identity_router
+from console.system.api import router as system_router
+
+from .auth import ApiKeyAuth
+from .errors import ApiError, api_error_response, error_response
+from .middleware import CURRENT_VERSION
+
+api = NinjaAPI(
+    title="Data-sync console API",
+    version=CURRENT_VERSION,
+    description="Wire-compatible with the Polytomic REST API.",
+    auth=ApiKeyAuth(),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+api.add_router("", identity_router)
+api.add_router("", system_router)
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request, exc):
+    return api_error_response(exc)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    has_header = bool(request.headers.get("Authorization"))
+    message = "Invalid or revoked API key." if has_header else "Missing API key."
+    return error_response(401, message, key="unauthorized")
+
+
+@api.exception_handler(AuthorizationError)
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return error_response(403, str(exc) or "Forbidden.", key="forbidden")
+
+
+@api.exception_handler(Http404)
+@api.exception_handler(ObjectDoesNotExist)
+def on_not_found(request, exc):
+    return error_response(404, "Not found.", key="not_found")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc):
+    return error_response(exc.status_code, str(exc))
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    errors = [
+        {"field": field_path(error.get("loc", ())), "message": error.get("msg", "is invalid")}
+        for error in exc.errors
+    ]
+    first = errors[0] if errors else {"field": "", "message": "is invalid"}
+    return error_response(
+        400,
+        f"{first['field']}: {first['message']}" if first["field"] else first["message"],
+        key="validation_error",
+        metadata={"errors": errors},
+    )
+
+
+def field_path(loc) -> str:
+    """('body', 'payload', 'configuration', 'account') -> 'configuration.account'."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+        if parts and parts[0] in ("payload", "body", "filters"):
+            parts = parts[1:]
+    return ".".join(parts)

@@ -1,0 +1,160 @@
+"""Conventions every /api/ request shares: version header, JSON bodies,
+idempotency keys and the error shape, whatever view answers."""
+
+import hashlib
+import json
+import logging
+import re
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+
+from .errors import error_response
+from .models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
+
+VERSIONS = ("2025-09-18", "2024-02-08", "2023-04-25", "2022-12-12", "2021-05-23")
+CURRENT_VERSION = VERSIONS[0]
+VERSION_HEADER = "X-Polytomic-Version"
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,255}$")
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
+
+
+class ApiConventionsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        version = request.headers.get(VERSION_HEADER, CURRENT_VERSION).strip()
+        if version not in VERSIONS:
+            response = error_response(
+                400,
+                f"Unsupported {VERSION_HEADER} '{version}'. Supported: {', '.join(VERSIONS)}.",
+                key="unsupported_version",
+                metadata={"supported_versions": list(VERSIONS)},
+            )
+            response[VERSION_HEADER] = CURRENT_VERSION
+            return response
+        request.api_version = version
+        response = self.handle(request)
+        response[VERSION_HEADER] = version
+        return as_api_error(response)
+
+    def handle(self, request):
+        invalid = invalid_json_response(request)
+        if invalid:
+            return invalid
+        key = request.headers.get("Idempotency-Key")
+        if key is None or request.method not in MUTATING:
+            return self.get_response(request)
+        return self.idempotent(request, key)
+
+    def idempotent(self, request, key):
+        if not IDEMPOTENCY_KEY.match(key):
+            return error_response(
+                400,
+                "Idempotency-Key must be 8 to 255 characters of letters, digits, '-' or '_'.",
+                key="invalid_idempotency_key",
+            )
+        scope = sha256(request.headers.get("Authorization", ""))
+        fingerprint = sha256(f"{request.method} {request.get_full_path()}\n", request.body)
+        IdempotencyRecord.objects.filter(
+            created_at__lt=timezone.now() - IDEMPOTENCY_RETENTION
+        ).delete()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    scope=scope, key=key, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            return self.replay(scope, key, fingerprint)
+        try:
+            response = as_api_error(self.get_response(request))
+        except Exception:
+            record.delete()
+            raise
+        if getattr(response, "streaming", False):
+            record.delete()
+            return response
+        record.status_code = response.status_code
+        record.content_type = response.get("Content-Type", "")
+        record.body = response.content
+        record.save(update_fields=["status_code", "content_type", "body"])
+        return response
+
+    def replay(self, scope, key, fingerprint):
+        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if record is None:
+            return error_response(409, "A request with this Idempotency-Key is in progress.")
+        if record.status_code is None:
+            if record.created_at < timezone.now() - IN_FLIGHT_TIMEOUT:
+                record.delete()
+            return error_response(
+                409,
+                "A request with this Idempotency-Key is in progress.",
+                key="idempotency_key_in_use",
+            )
+        if record.fingerprint != fingerprint:
+            return error_response(
+                422,
+                "This Idempotency-Key was already used with a different request.",
+                key="idempotency_key_reused",
+            )
+        response = HttpResponse(
+            bytes(record.body), status=record.status_code, content_type=record.content_type
+        )
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+    def process_exception(self, request, exception):
+        if request.path.startswith("/api/"):
+            logger.exception("Unhandled error in %s %s", request.method, request.path)
+            return error_response(500, "Internal server error.")
+        return None
+
+
+def sha256(*parts) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode())
+    return digest.hexdigest()
+
+
+def invalid_json_response(request):
+    if request.method not in ("POST", "PUT", "PATCH") or not request.body.strip():
+        return None
+    if "json" not in request.content_type and request.content_type not in ("", "text/plain"):
+        return None
+    try:
+        json.loads(request.body)
+    except UnicodeDecodeError:
+        return error_response(400, "Request body is not valid UTF-8.", key="invalid_json")
+    except json.JSONDecodeError as error:
+        return error_response(
+            400,
+            f"Request body is not valid JSON: {error.msg} at line {error.lineno} "
+            f"column {error.colno}.",
+            key="invalid_json",
+            metadata={"line": error.lineno, "column": error.colno, "position": error.pos},
+        )
+    return None
+
+
+def as_api_error(response):
+    """Django's own 404/405/500 pages become the API's JSON error shape."""
+    if response.status_code < 400 or "json" in response.get("Content-Type", ""):
+        return response
+    messages = {404: "Not found.", 405: "Method not allowed.", 500: "Internal server error."}
+    status = response.status_code
+    replaced = error_response(status, messages.get(status, response.reason_phrase))
+    for header in ("Allow", "Retry-After"):
+        if header in response:
+            replaced[header] = response[header]
+    return replaced

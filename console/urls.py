@@ -1,0 +1,13 @@
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+
+from console.api.api import api
+from console.system.views import status_page
+
+urlpatterns = [
+    path("api/", api.urls),
+    # The console serves its own few static files; no separate web server needed.
+    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
+    path("status", status_page, name="status"),
+    path("", include("console.accounts.urls")),
+]

