@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "console.accounts",
     "console.api",
     "console.system",
+    "console.connections",
+    "console.datamodels",
+    "console.syncs",
 ]
 
 MIDDLEWARE = [

@@ -86,3 +86,81 @@ class RateLimited(ConnectorError):
     def __init__(self, message: str, retry_after: float):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# ---- Targets (model-sync destinations) -------------------------------------
+
+MODES = ("create", "update", "updateOrCreate", "replace", "append", "remove", "snapshot")
+
+
+@dataclass(frozen=True)
+class Mode:
+    id: str  # one of MODES
+    requires_identity: bool = True
+    supports_target_filters: bool = False
+    supports_per_field_mode: bool = False
+    description: str = ""  # one plain line for the sync builder
+
+
+@dataclass(frozen=True)
+class CreationProperty:
+    """A property a person fills to create a new target object (e.g. an audience)."""
+
+    id: str
+    title: str
+    enum: bool = False
+
+
+@dataclass(frozen=True)
+class TargetObject:
+    id: str
+    name: str
+    modes: tuple[Mode, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetField:
+    id: str
+    name: str
+    type: str = STRING
+    required: bool = False
+    identity: bool = False  # can match records on it
+    createable: bool = True
+    updateable: bool = True
+    description: str = ""
+
+
+@dataclass
+class OutgoingRecord:
+    """One mapped record on its way to the target."""
+
+    identity: Any  # the value matched on (e.g. an email), or None for append
+    fields: dict  # target field id -> value
+    target_id: str | None = None  # the provider's id when an earlier run learned it
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    """What a writer needs to know about the sync it writes for."""
+
+    object_id: str
+    mode: str
+    identity_field: str | None = None  # target field matched on
+    configuration: dict = field(default_factory=dict)  # target configuration
+    create: dict | None = None  # creation properties when the sync creates the object
+
+
+class Writer:
+    """Writes batches to one target object; returns one outcome per record, in order."""
+
+    batch_size: int = 100
+
+    def prepare(self) -> dict:
+        """Runs once before the first batch (e.g. create an audience); returns state to keep."""
+        return {}
+
+    def write(self, records: list[OutgoingRecord]) -> list[RecordOutcome]:
+        raise NotImplementedError
+
+    def remove(self, records: list[OutgoingRecord]) -> list[RecordOutcome]:
+        raise ConnectorError("This target cannot remove records.")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DatamodelsConfig(AppConfig):
+    name = "console.datamodels"
+    label = "datamodels"
