@@ -38,6 +38,20 @@ class ConfigField:
     readonly: bool = False
 
 
+@dataclass
+class ProviderSession:
+    """What a provider module works with: its configuration and a ready HTTP client.
+
+    `config` merges the connection's plain and secret fields. `http` has the
+    provider's API base URL and authentication set (OAuth tokens refresh
+    themselves); `urls` holds any other resolved base URLs (e.g. instance_url).
+    """
+
+    config: dict
+    http: Any  # httpx.Client
+    urls: dict = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
