@@ -9,5 +9,8 @@ urlpatterns = [
     # The console serves its own few static files; no separate web server needed.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
     path("status", status_page, name="status"),
+    path("connections", include("console.connections.urls")),
+    path("models", include("console.datamodels.urls")),
+    path("syncs", include("console.syncs.urls")),
     path("", include("console.accounts.urls")),
 ]

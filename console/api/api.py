@@ -6,6 +6,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from console.accounts.api import router as identity_router
+from console.connections.api import router as connections_router
+from console.datamodels.api import router as models_router
+from console.syncs.api import router as syncs_router
 from console.system.api import router as system_router
 
 from .auth import ApiKeyAuth
@@ -24,6 +27,9 @@ api = NinjaAPI(
 
 api.add_router("", identity_router)
 api.add_router("", system_router)
+api.add_router("", connections_router)
+api.add_router("", models_router)
+api.add_router("", syncs_router)
 
 
 @api.exception_handler(ApiError)
