@@ -50,6 +50,7 @@ class ExecutionStatus(models.TextChoices):
     CREATED = "created"
     SCHEDULED = "scheduled"
     QUEUED = "queued"
+    WAITING = "waiting"
     RUNNING = "running"
     PROCESSING = "processing"
     CANCELING = "canceling"
@@ -63,6 +64,7 @@ ACTIVE_STATUSES = (
     ExecutionStatus.CREATED,
     ExecutionStatus.SCHEDULED,
     ExecutionStatus.QUEUED,
+    ExecutionStatus.WAITING,
     ExecutionStatus.RUNNING,
     ExecutionStatus.PROCESSING,
     ExecutionStatus.CANCELING,
@@ -90,7 +92,16 @@ class Execution(models.Model):
     removed = models.PositiveIntegerField(default=0)
     errored = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    vanished = models.PositiveIntegerField(default=0)  # written before, gone from the source now
     plan = models.JSONField(null=True, blank=True)  # dry runs: what would happen, with samples
+    identities = models.JSONField(null=True, blank=True)  # only these identities (API `identities`)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    allow_mass_removal = models.BooleanField(default=False)  # skips the wipe guard once
+    attempt = models.PositiveSmallIntegerField(default=0)
+    claim = models.CharField(max_length=32, blank=True, default="")  # the worker that holds it
+    worker = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -109,6 +120,8 @@ class RecordError(models.Model):
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="record_errors")
     identity = models.CharField(max_length=500, blank=True, default="")
+    kind = models.CharField(max_length=10, default="rejected")  # invalid (never sent) or rejected
+    action = models.CharField(max_length=10, blank=True, default="")  # insert, update, remove
     message = models.TextField()
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -125,6 +138,10 @@ class RecordState(models.Model):
     identity = models.CharField(max_length=500)
     fingerprint = models.CharField(max_length=32)
     target_id = models.CharField(max_length=200, blank=True, default="")
+    # The execution that last wrote this identity and what it did ("removed" leaves an
+    # empty fingerprint): a resumed run counts what its earlier attempt already wrote.
+    last_execution_id = models.UUIDField(null=True, blank=True)
+    last_action = models.CharField(max_length=10, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -137,6 +154,7 @@ class ExecutionLog(models.Model):
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="logs")
     level = models.CharField(max_length=10, default="info")
     message = models.TextField()
+    payload = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
