@@ -1,0 +1,26 @@
+"""The engine's knobs: environment first, then Django settings, then these defaults."""
+
+import os
+
+from django.conf import settings
+
+DEFAULTS = {
+    "ENGINE_SOURCE_BATCH_SIZE": 1000,  # rows read from the model at a time
+    "ENGINE_HEARTBEAT_SECONDS": 5,
+    "ENGINE_STALE_SECONDS": 60,  # no heartbeat for this long: the worker died
+    "ENGINE_QUEUED_RESEND_SECONDS": 300,  # queued this long: the task message was lost
+    "ENGINE_MAX_ATTEMPTS": 3,
+    "ENGINE_WIPE_GUARD_RATIO": 0.5,  # refuse to remove more than this share of written records
+    "ENGINE_WIPE_GUARD_MIN": 10,  # ... once the sync has written at least this many
+    "ENGINE_CONTINUOUS_SECONDS": 60,  # a continuous sync starts at most this often
+    "ENGINE_FAILED_TARGET_BATCHES": 3,  # consecutive failed batches that stop a run
+    "ENGINE_MAX_RATE_WAIT_SECONDS": 600,  # longer than this waiting on a budget fails the run
+}
+
+
+def setting(name: str):
+    default = DEFAULTS[name]
+    raw = os.environ.get(name)
+    if raw is None:
+        return getattr(settings, name, default)
+    return type(default)(raw)

@@ -1,0 +1,168 @@
+"""From a model row to the record a writer sends: identity, mapped fields, fingerprint.
+
+Plain functions over the sync's stored API shapes (identity, fields,
+override_fields); no database access, so they are tested with plain dicts.
+"""
+
+import datetime
+import decimal
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from integrations.base import OutgoingRecord
+
+MAX_IDENTITY_LENGTH = 500  # RecordState.identity
+CASE_INSENSITIVE_FUNCTIONS = ("isubstring",)
+
+
+class MappingError(Exception):
+    """The sync's mapping cannot be applied to the model's rows (e.g. a missing column)."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    identity_source: str | None
+    identity_target: str | None
+    case_insensitive: bool = False
+    fields: tuple[tuple[str, str], ...] = ()  # (model column, target field)
+    constants: tuple[tuple[str, Any], ...] = ()  # (target field, value)
+    create_only: frozenset = frozenset()  # target fields written only when a record is created
+
+    @classmethod
+    def from_sync(cls, identity, fields, override_fields):
+        identity = identity or {}
+        source = (identity.get("source") or {}).get("field") or None
+        function = str(identity.get("function") or "").lower()
+        mapped, constants, create_only = [], [], set()
+        for item in fields or []:
+            target = item.get("target")
+            if not target:
+                continue
+            column = (item.get("source") or {}).get("field")
+            if column:
+                mapped.append((column, target))
+            elif item.get("override_value") is not None:
+                constants.append((target, item["override_value"]))
+            if item.get("sync_mode") == "create":
+                create_only.add(target)
+        for item in override_fields or []:
+            if item.get("target"):
+                constants.append((item["target"], item.get("override_value")))
+                if item.get("sync_mode") == "create":
+                    create_only.add(item["target"])
+        return cls(
+            identity_source=source,
+            identity_target=identity.get("target") or None,
+            case_insensitive=function in CASE_INSENSITIVE_FUNCTIONS,
+            fields=tuple(mapped),
+            constants=tuple(constants),
+            create_only=frozenset(create_only),
+        )
+
+    @property
+    def columns(self) -> list[str]:
+        wanted = [self.identity_source] if self.identity_source else []
+        return wanted + [column for column, _ in self.fields if column not in wanted]
+
+
+@dataclass
+class Mapped:
+    key: str | None  # the identity as RecordState keeps it
+    record: OutgoingRecord
+    fingerprint: str
+    problem: str = ""  # why the row cannot be sent; empty when it can
+
+
+def json_safe(value):
+    """Warehouse values (Decimal, datetime, UUID, bytes) as JSON values a provider accepts."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_safe(v) for v in value]
+    return str(value)
+
+
+def fingerprint(fields: dict) -> str:
+    """A stable hash of a mapped payload: same values, same fingerprint, whatever the key order."""
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+class RowMapper:
+    """Maps rows of one model for one sync; resolves column names once, on the first row."""
+
+    def __init__(self, mapping: Mapping):
+        self.mapping = mapping
+        self.resolved: dict[str, str] | None = None
+
+    def resolve(self, row: dict):
+        """Warehouses differ in the case of column names (Snowflake: EMAIL); match either."""
+        by_lower = {str(name).lower(): name for name in row}
+        resolved, missing = {}, []
+        for column in self.mapping.columns:
+            if column in row:
+                resolved[column] = column
+            elif column.lower() in by_lower:
+                resolved[column] = by_lower[column.lower()]
+            else:
+                missing.append(column)
+        if missing:
+            raise MappingError(
+                f"The model has no column {', '.join(repr(m) for m in missing)}; "
+                f"it returns {', '.join(repr(str(n)) for n in row) or 'no columns'}. "
+                "Refresh the model or change the sync's mapping."
+            )
+        self.resolved = resolved
+
+    def __call__(self, row: dict) -> Mapped:
+        if self.resolved is None:
+            self.resolve(row)
+        m = self.mapping
+        fields = {target: json_safe(row[self.resolved[column]]) for column, target in m.fields}
+        for target, value in m.constants:
+            fields[target] = value
+        key, problem, identity = None, "", None
+        if m.identity_source:
+            identity = json_safe(row[self.resolved[m.identity_source]])
+            key, problem = identity_key(identity, m.identity_source, m.case_insensitive)
+            if m.identity_target and not problem:
+                fields[m.identity_target] = identity
+        digest = fingerprint(fields)
+        if not m.identity_source:
+            key = digest  # append-style syncs: a row is its own identity
+        record = OutgoingRecord(identity=identity if m.identity_source else None, fields=fields)
+        return Mapped(key=key, record=record, fingerprint=digest, problem=problem)
+
+
+def identity_key(value, column: str, case_insensitive: bool = False) -> tuple[str | None, str]:
+    """(key, problem): the identity as a string key, or why the row has no usable identity."""
+    if value is None:
+        return None, f"The identity field '{column}' is null."
+    if isinstance(value, (dict, list)):
+        return None, f"The identity field '{column}' holds a {type(value).__name__}, not a value."
+    key = str(value).strip()
+    if not key:
+        return None, f"The identity field '{column}' is empty."
+    if len(key) > MAX_IDENTITY_LENGTH:
+        return None, f"The identity field '{column}' is longer than {MAX_IDENTITY_LENGTH} characters."
+    return (key.lower() if case_insensitive else key), ""
+
+
+def without_create_only(fields: dict, create_only) -> dict:
+    """An update's payload: fields marked "do not overwrite" are only sent on creation."""
+    if not create_only:
+        return fields
+    return {k: v for k, v in fields.items() if k not in create_only}

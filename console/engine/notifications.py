@@ -1,0 +1,161 @@
+"""Run events: kept as Event rows, POSTed to the organization's webhook (HMAC-SHA256
+signed, retried with backoff), and an email to the error subscribers when a run fails."""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import httpx
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from console.accounts.models import Role
+from console.syncs.models import Execution, ExecutionStatus
+
+from .models import Event, NotificationSettings, Webhook, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "Polytomic-Signature"
+EVENT_TYPES = ("sync.running", "sync.completed", "sync.completed_with_errors", "sync.failed", "sync.canceled")
+DELIVERY_ATTEMPTS = 5
+DELIVERY_TIMEOUT = 10.0
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Hex HMAC-SHA256 of the exact request body under the webhook's secret."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def run_url(execution: Execution) -> str:
+    return f"{settings.PUBLIC_URL}/syncs/{execution.sync_id}/runs/{execution.pk}"
+
+
+def event_payload(execution: Execution, event_type: str) -> dict:
+    sync = execution.sync
+    payload = {
+        "sync_id": str(sync.pk),
+        "sync_name": sync.name,
+        "execution_id": str(execution.pk),
+        "organization_id": str(sync.organization_id),
+        "target_connection_id": str(sync.target_connection_id),
+        "status": execution.status,
+        "trigger": execution.trigger,
+    }
+    if event_type == "sync.failed":
+        payload["error"] = execution.error
+    elif event_type != "sync.running":
+        payload.update(
+            schedule={"frequency": (sync.schedule or {}).get("frequency", "manual")},
+            record_count=execution.queried + execution.vanished,
+            inserted_count=execution.inserted,
+            updated_count=execution.updated,
+            upserted_count=execution.inserted + execution.updated,
+            deleted_count=execution.removed,
+            error_count=execution.errored + execution.invalid,
+            warning_count=0,
+            warnings=[],
+            logs_url=f"{settings.PUBLIC_URL}/api/syncs/{sync.pk}/executions/{execution.pk}/logs",
+        )
+    payload["url"] = run_url(execution)
+    return payload
+
+
+def emit(organization_id, event_type: str, payload: dict) -> Event:
+    event = Event.objects.create(organization_id=organization_id, type=event_type, payload=payload)
+    webhook = Webhook.objects.filter(organization_id=organization_id, disabled=False).first()
+    if webhook:
+        from .tasks import deliver_event
+
+        event_id = str(event.pk)
+        transaction.on_commit(lambda: deliver_event.delay(event_id))
+    return event
+
+
+def emit_run_event(execution: Execution, event_type: str) -> Event:
+    return emit(execution.sync.organization_id, event_type, event_payload(execution, event_type))
+
+
+def run_ended(execution: Execution):
+    if execution.status == ExecutionStatus.FAILED:
+        emit_run_event(execution, "sync.failed")
+        from .tasks import send_failure_email
+
+        execution_id = str(execution.pk)
+        transaction.on_commit(lambda: send_failure_email.delay(execution_id))
+    elif execution.status == ExecutionStatus.CANCELED:
+        emit_run_event(execution, "sync.canceled")
+    elif execution.status == ExecutionStatus.COMPLETED:
+        with_errors = execution.errored + execution.invalid > 0
+        emit_run_event(execution, "sync.completed_with_errors" if with_errors else "sync.completed")
+
+
+def event_body(event: Event) -> bytes:
+    return json.dumps(
+        {
+            "id": str(event.pk),
+            "type": event.type,
+            "created_at": event.created_at.isoformat(),
+            "organization_id": str(event.organization_id),
+            "event": event.payload,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def deliver(event: Event) -> WebhookDelivery | None:
+    """One delivery attempt to the organization's webhook, recorded either way."""
+    webhook = Webhook.objects.filter(organization_id=event.organization_id, disabled=False).first()
+    if webhook is None:
+        return None
+    body = event_body(event)
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(webhook.secret, body),
+        "User-Agent": "sync-console-webhooks",
+    }
+    delivery = WebhookDelivery(webhook=webhook, event=event)
+    started = time.monotonic()
+    try:
+        response = httpx.post(webhook.endpoint, content=body, headers=headers, timeout=DELIVERY_TIMEOUT)
+        delivery.status_code = response.status_code
+        delivery.success = response.is_success
+        if not response.is_success:
+            delivery.error = f"The endpoint answered HTTP {response.status_code}."
+    except httpx.HTTPError as error:
+        delivery.error = f"{type(error).__name__}: the endpoint could not be reached."
+    delivery.duration_ms = int((time.monotonic() - started) * 1000)
+    delivery.save()
+    return delivery
+
+
+def failure_recipients(organization) -> list[str]:
+    chosen = NotificationSettings.objects.filter(organization=organization).first()
+    if chosen and chosen.emails:
+        return list(chosen.emails)
+    return sorted(
+        organization.memberships.filter(role=Role.ADMIN).values_list("user__email", flat=True)
+    )
+
+
+def send_failure_email(execution: Execution) -> int:
+    sync = execution.sync
+    recipients = failure_recipients(sync.organization)
+    if not recipients:
+        return 0
+    body = (
+        f"The sync \"{sync.name}\" failed.\n\n"
+        f"Error: {execution.error or 'no message'}\n"
+        f"Rows read before it stopped: {execution.queried}; written: "
+        f"{execution.inserted + execution.updated + execution.removed}; rejected: {execution.errored}.\n\n"
+        f"Run details: {run_url(execution)}\n"
+    )
+    return send_mail(
+        f"Sync failed: {sync.name}",
+        body,
+        getattr(settings, "DEFAULT_FROM_EMAIL", "webmaster@localhost"),
+        recipients,
+    )
