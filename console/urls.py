@@ -11,6 +11,7 @@ urlpatterns = [
     path("status", status_page, name="status"),
     path("connections", include("console.connections.urls")),
     path("models", include("console.datamodels.urls")),
+    path("", include("console.engine.urls")),
     path("syncs", include("console.syncs.urls")),
     path("", include("console.accounts.urls")),
 ]

@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from console.accounts.api import router as identity_router
 from console.connections.api import router as connections_router
 from console.datamodels.api import router as models_router
+from console.engine.api import router as engine_router
 from console.syncs.api import router as syncs_router
 from console.system.api import router as system_router
 
@@ -30,6 +31,7 @@ api.add_router("", system_router)
 api.add_router("", connections_router)
 api.add_router("", models_router)
 api.add_router("", syncs_router)
+api.add_router("", engine_router)
 
 
 @api.exception_handler(ApiError)

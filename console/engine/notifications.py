@@ -159,3 +159,19 @@ def send_failure_email(execution: Execution) -> int:
         getattr(settings, "DEFAULT_FROM_EMAIL", "webmaster@localhost"),
         recipients,
     )
+
+
+def save_settings(organization, webhook: Webhook | None, data: dict):
+    """The settings page's form: the webhook (endpoint, secret, on/off) and failure emails."""
+    if data["endpoint"]:
+        webhook = webhook or Webhook(organization=organization)
+        webhook.endpoint = data["endpoint"]
+        if data.get("secret"):
+            webhook.secret = data["secret"]
+        webhook.disabled = not data["enabled"]
+        webhook.save()
+    elif webhook:
+        webhook.delete()
+    NotificationSettings.objects.update_or_create(
+        organization=organization, defaults={"emails": data["emails"]}
+    )

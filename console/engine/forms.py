@@ -1,0 +1,34 @@
+from django import forms
+from django.core.validators import validate_email
+
+
+class NotificationsForm(forms.Form):
+    endpoint = forms.URLField(
+        required=False, max_length=1000, label="Webhook URL",
+        help_text="Run events are POSTed here as JSON, signed in the Polytomic-Signature header.",
+    )
+    secret = forms.CharField(
+        required=False, max_length=200, widget=forms.PasswordInput(render_value=False),
+        label="Signing secret", help_text="HMAC-SHA256 key. Leave empty to keep the current one.",
+    )
+    enabled = forms.BooleanField(required=False, label="Send events to the webhook")
+    emails = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Email when a run fails",
+        help_text="One address per line. Empty: the organization's admins.",
+    )
+
+    def __init__(self, *args, has_secret=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_secret = has_secret
+
+    def clean_emails(self):
+        emails = [line.strip() for line in self.cleaned_data["emails"].splitlines() if line.strip()]
+        for email in emails:
+            validate_email(email)
+        return emails
+
+    def clean(self):
+        data = super().clean()
+        if data.get("endpoint") and not data.get("secret") and not self.has_secret:
+            self.add_error("secret", "A new webhook needs a signing secret.")
+        return data
