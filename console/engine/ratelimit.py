@@ -1,0 +1,159 @@
+"""API budgets shared by every worker: a sliding window per connection, kept in Redis.
+
+Each budget is (limit, window seconds), e.g. Salesloft's 600 cost a minute. One Lua
+script checks every window of a connection and takes the cost from all of them
+atomically, with Redis's own clock, so any number of worker processes together stay
+within the budget. A window is cut into 60 buckets and the script counts one bucket
+more than the window covers: it may hold back slightly early, never late.
+
+A 429 teaches the limiter: `pause(retry_after)` stops every worker for that
+connection until the provider's Retry-After has passed.
+"""
+
+import json
+import os
+import time
+import uuid
+from functools import cache
+
+import redis
+from django.conf import settings
+
+from integrations.base import RateLimited
+
+from .conf import setting
+
+# Per connection type: (limit, window seconds). Published budgets; see provider-apis.md.
+BUDGETS = {
+    "salesloft": [(600, 60)],  # 600 cost per minute per team
+    "gong": [(3, 1), (10_000, 86_400)],  # 3 requests a second, 10,000 a day
+    "hubspot": [(100, 10)],  # 100 per 10 seconds (Free/Starter; 190 on Professional)
+    "linkedin": [(300, 60)],  # DMP company streaming 300 a minute; user streaming 600
+    "linkedinads": [(300, 60)],
+    "salesforce": [(100_000, 86_400)],  # rolling 24 h org limit (edition-dependent)
+}
+BUCKETS = 60
+
+SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = redis.call('PTTL', KEYS[1])
+if paused > 0 then return paused end
+local cost = tonumber(ARGV[1])
+local wait = 0
+local slots = {}
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 * i - 2])
+  local window = tonumber(ARGV[2 * i - 1])
+  local slot = math.max(1, math.ceil(window / 60))
+  local current = math.floor(now / slot)
+  local oldest = current - 60
+  slots[i] = current
+  local take = math.min(cost, limit)
+  local fields = redis.call('HGETALL', KEYS[i])
+  local used = 0
+  local buckets = {}
+  for j = 1, #fields, 2 do
+    local bucket = tonumber(fields[j])
+    local n = tonumber(fields[j + 1])
+    if bucket < oldest then
+      redis.call('HDEL', KEYS[i], fields[j])
+    else
+      used = used + n
+      table.insert(buckets, {bucket, n})
+    end
+  end
+  if used + take > limit then
+    table.sort(buckets, function(a, b) return a[1] < b[1] end)
+    local need = used + take - limit
+    local freed = 0
+    for _, b in ipairs(buckets) do
+      freed = freed + b[2]
+      if freed >= need then
+        local w = (b[1] + 61) * slot - now
+        if w > wait then wait = w end
+        break
+      end
+    end
+  end
+end
+if wait > 0 then return wait end
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 * i - 2])
+  local window = tonumber(ARGV[2 * i - 1])
+  redis.call('HINCRBY', KEYS[i], slots[i], math.min(cost, limit))
+  redis.call('PEXPIRE', KEYS[i], window + math.max(1, math.ceil(window / 60)) * 2)
+end
+return 0
+"""
+
+PAUSE_SCRIPT = """
+local current = redis.call('PTTL', KEYS[1])
+if current < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+end
+return 1
+"""
+
+
+@cache
+def redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+
+
+class RedisLimiter:
+    """acquire(cost) blocks until the budget allows the call; pause(seconds) after a 429."""
+
+    def __init__(self, client: redis.Redis, name: str, windows, max_wait: float | None = None):
+        self.client = client
+        self.name = name
+        self.windows = [(int(limit), int(seconds)) for limit, seconds in windows]
+        self.max_wait = setting("ENGINE_MAX_RATE_WAIT_SECONDS") if max_wait is None else max_wait
+        self.keys = [f"ratelimit:{name}:pause"] + [
+            f"ratelimit:{name}:{limit}/{seconds}" for limit, seconds in self.windows
+        ]
+        self.args = [arg for limit, seconds in self.windows for arg in (limit, seconds * 1000)]
+        self.script = client.register_script(SCRIPT)
+        self.pause_script = client.register_script(PAUSE_SCRIPT)
+        self.waited = 0.0  # seconds spent waiting, over this limiter's life
+
+    def try_acquire(self, cost: int = 1) -> float:
+        """0 when the cost was taken; otherwise seconds to wait before asking again."""
+        return int(self.script(keys=self.keys, args=[int(cost), *self.args])) / 1000
+
+    def acquire(self, cost: int = 1) -> float:
+        started = time.monotonic()
+        while True:
+            wait = self.try_acquire(cost)
+            if wait <= 0:
+                waited = time.monotonic() - started
+                self.waited += waited
+                return waited
+            if time.monotonic() - started + wait > self.max_wait:
+                raise RateLimited(
+                    f"The API budget of this connection is spent for the next {wait:.0f} s.", wait
+                )
+            time.sleep(min(wait, 5.0))
+
+    def pause(self, seconds: float):
+        """Every worker using this connection waits `seconds` (a 429's Retry-After)."""
+        ms = max(1, int(seconds * 1000))
+        self.pause_script(keys=[self.keys[0]], args=[ms, uuid.uuid4().hex])
+
+    # The retrying transport calls this on a 429.
+    def rate_limited(self, retry_after: float):
+        self.pause(retry_after)
+
+
+def budgets() -> dict:
+    configured = os.environ.get("ENGINE_RATE_LIMITS")
+    overrides = json.loads(configured) if configured else getattr(settings, "ENGINE_RATE_LIMITS", {})
+    return {**BUDGETS, **overrides}
+
+
+def limiter_for(connection) -> RedisLimiter | None:
+    """The shared limiter of one connection, or None when its type has no known budget."""
+    windows = budgets().get(connection.type)
+    if not windows:
+        return None
+    return RedisLimiter(redis_client(settings.REDIS_URL), str(connection.pk), windows)
