@@ -15,9 +15,11 @@ from console.api.schemas import ERRORS, Envelope, PagedEnvelope
 from console.syncs.models import Execution, ExecutionStatus, RecordError, Sync
 
 from . import services
+from .events_api import router as events_router
 from .logs import LOG_TYPES, URL_MAX_AGE, log_count, sign_log
 
 router = Router(tags=["Model sync executions"])
+router.add_router("", events_router)
 
 ERRORS_WITH_CONFLICT = {**ERRORS, 409: ERRORS[400]}
 

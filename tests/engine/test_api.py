@@ -174,3 +174,36 @@ def test_retry_failed_records_through_the_api(api, make_sync, run_in_process):
     services.cancel_sync(sync)
     clean = run_in_process(sync, people(1, start=5), FakeTarget(), trigger="manual")
     assert data(post(api, f"/api/syncs/{sync.pk}/executions/{clean.pk}/retry"), 400)["key"] == "nothing_to_retry"
+
+
+def test_webhook_events_and_subscribers_api(api, other_api, make_sync, run_in_process):
+    from polytomic.types import EventsEnvelope, WebhookEnvelope
+
+    body = {"endpoint": "https://hooks.example.com/in", "secret": "shh"}
+    created = data(post(api, "/api/webhooks", body))
+    WebhookEnvelope.model_validate(created)
+    hook = created["data"]
+    assert hook["endpoint"] == body["endpoint"] and hook["secret"] is None and not hook["disabled"]
+    assert data(post(api, "/api/webhooks", body), 409)["key"] == "conflict"
+    assert data(post(api, "/api/webhooks", {"endpoint": "ftp://x", "secret": "s"}), 422)["message"].startswith("endpoint")
+    disabled = data(post(api, f"/api/webhooks/{hook['id']}/disable"))["data"]
+    assert disabled["disabled"] and disabled["disabled_at"]
+    assert other_api.get(f"/api/webhooks/{hook['id']}").status_code == 404
+    assert api.delete(f"/api/webhooks/{hook['id']}").status_code == 200
+    assert data(api.get("/api/webhooks"))["data"] == []
+
+    sync = make_sync()
+    run_in_process(sync, people(1), FakeTarget())
+    events = data(api.get("/api/events?type=sync.completed"))
+    EventsEnvelope.model_validate(events)
+    assert [e["event"]["sync_id"] for e in events["data"]] == [str(sync.pk)]
+    assert data(other_api.get("/api/events"))["data"] == []
+    assert "sync.failed" in data(api.get("/api/events_types"))["data"]
+
+    assert api.get("/api/notifications/global-error-subscribers").json() == {"emails": []}
+    saved = api.put("/api/notifications/global-error-subscribers", json.dumps({"emails": ["ops@example.com"]}),
+                    content_type="application/json")
+    assert saved.json() == {"emails": ["ops@example.com"]}
+    bad = api.put("/api/notifications/global-error-subscribers", json.dumps({"emails": ["nope"]}),
+                  content_type="application/json")
+    assert bad.status_code == 400

@@ -1,0 +1,171 @@
+"""Run events, the organization's webhook and the failure-email subscribers (§2.9)."""
+
+from datetime import datetime
+from uuid import UUID
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema
+
+from console.api.errors import ApiError, field_error
+from console.api.schemas import ERRORS, Envelope, ListEnvelope
+
+from .models import Event, NotificationSettings, Webhook
+from .notifications import EVENT_TYPES
+
+router = Router(tags=["Events and webhooks"])
+
+
+class EventOut(Schema):
+    id: str
+    type: str
+    organization_id: str
+    created_at: datetime
+    event: dict
+
+
+class WebhookIn(Schema):
+    endpoint: str
+    secret: str
+    organization_id: str | None = None
+
+
+class WebhookOut(Schema):
+    id: str
+    organization_id: str
+    endpoint: str
+    secret: str | None = None  # write-only: never sent back
+    disabled: bool
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+    created_at: datetime
+
+
+class Subscribers(Schema):
+    emails: list[str]
+
+
+def webhook_out(w: Webhook) -> dict:
+    return {
+        "id": str(w.pk), "organization_id": str(w.organization_id), "endpoint": w.endpoint,
+        "secret": None, "disabled": w.disabled, "disabled_at": w.disabled_at,
+        "disabled_reason": w.disabled_reason or None, "created_at": w.created_at,
+    }
+
+
+def checked(payload: WebhookIn) -> WebhookIn:
+    try:
+        URLValidator(schemes=["http", "https"])(payload.endpoint)
+    except DjangoValidationError:
+        raise field_error("endpoint", "must be an http(s) URL", status=422) from None
+    if not payload.secret:
+        raise field_error("secret", "is required", status=422)
+    return payload
+
+
+def org_webhook(request, id) -> Webhook:
+    return get_object_or_404(Webhook, pk=id, organization=request.auth.organization)
+
+
+@router.get("/events", response={200: ListEnvelope(EventOut), **ERRORS}, summary="List events")
+def list_events(request, type: str | None = None, starting_after: datetime | None = None,
+                ending_before: datetime | None = None, limit: int = 10):
+    if not 1 <= limit <= 100:
+        raise field_error("limit", "must be between 1 and 100", status=422)
+    events = Event.objects.filter(organization=request.auth.organization)
+    if type:
+        events = events.filter(type=type)
+    if starting_after:
+        events = events.filter(created_at__gt=starting_after)
+    if ending_before:
+        events = events.filter(created_at__lt=ending_before)
+    return {
+        "data": [
+            {"id": str(e.pk), "type": e.type, "organization_id": str(e.organization_id),
+             "created_at": e.created_at, "event": e.payload}
+            for e in events.order_by("-created_at", "-id")[:limit]
+        ]
+    }
+
+
+@router.get("/events_types", response={200: ListEnvelope(str)}, summary="Event types")
+def event_types(request):
+    return {"data": list(EVENT_TYPES)}
+
+
+@router.get("/webhooks", response={200: ListEnvelope(WebhookOut), **ERRORS}, summary="List webhooks")
+def list_webhooks(request):
+    return {"data": [webhook_out(w) for w in Webhook.objects.filter(organization=request.auth.organization)]}
+
+
+@router.post("/webhooks", response={200: Envelope(WebhookOut), **ERRORS}, summary="Create the webhook")
+def create_webhook(request, payload: WebhookIn):
+    checked(payload)
+    organization = request.auth.organization
+    if Webhook.objects.filter(organization=organization).exists():
+        raise ApiError(409, "This organization already has a webhook; update it instead.", key="conflict")
+    webhook = Webhook(organization=organization, endpoint=payload.endpoint)
+    webhook.secret = payload.secret
+    webhook.save()
+    return {"data": webhook_out(webhook)}
+
+
+@router.get("/webhooks/{id}", response={200: Envelope(WebhookOut), **ERRORS}, summary="Get the webhook")
+def get_webhook(request, id: UUID):
+    return {"data": webhook_out(org_webhook(request, id))}
+
+
+@router.put("/webhooks/{id}", response={200: Envelope(WebhookOut), **ERRORS}, summary="Update the webhook")
+def update_webhook(request, id: UUID, payload: WebhookIn):
+    checked(payload)
+    webhook = org_webhook(request, id)
+    webhook.endpoint = payload.endpoint
+    webhook.secret = payload.secret
+    webhook.save()
+    return {"data": webhook_out(webhook)}
+
+
+@router.delete("/webhooks/{id}", response={200: None, **ERRORS}, summary="Delete the webhook")
+def delete_webhook(request, id: UUID):
+    org_webhook(request, id).delete()
+    return HttpResponse(status=200)
+
+
+@router.post("/webhooks/{id}/disable", response={200: Envelope(WebhookOut), **ERRORS}, summary="Disable the webhook")
+def disable_webhook(request, id: UUID):
+    webhook = org_webhook(request, id)
+    webhook.disabled, webhook.disabled_at, webhook.disabled_reason = True, timezone.now(), "disabled by API"
+    webhook.save()
+    return {"data": webhook_out(webhook)}
+
+
+@router.post("/webhooks/{id}/enable", response={200: Envelope(WebhookOut), **ERRORS}, summary="Enable the webhook")
+def enable_webhook(request, id: UUID):
+    webhook = org_webhook(request, id)
+    webhook.disabled, webhook.disabled_at, webhook.disabled_reason = False, None, ""
+    webhook.save()
+    return {"data": webhook_out(webhook)}
+
+
+@router.get("/notifications/global-error-subscribers", response={200: Subscribers, **ERRORS},
+            summary="Who is emailed when a sync fails")
+def get_subscribers(request):
+    chosen = NotificationSettings.objects.filter(organization=request.auth.organization).first()
+    return {"emails": list(chosen.emails) if chosen else []}
+
+
+@router.put("/notifications/global-error-subscribers", response={200: Subscribers, **ERRORS},
+            summary="Set who is emailed when a sync fails")
+def set_subscribers(request, payload: Subscribers):
+    for email in payload.emails:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise field_error("emails", f"'{email}' is not an email address") from None
+    NotificationSettings.objects.update_or_create(
+        organization=request.auth.organization, defaults={"emails": payload.emails}
+    )
+    return {"emails": payload.emails}
