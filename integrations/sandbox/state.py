@@ -1,0 +1,289 @@
+"""The sandbox's memory: a thread-safe JSON document store on one sqlite connection.
+
+Documents live in named collections and always carry an "id" (an int or a
+string, as the emulated provider uses). Provider modules see a `Scoped` view
+whose collection names are prefixed with the provider name, so Salesforce's
+"Contact" and HubSpot's "contacts" never meet; the inspection API reads the
+same names as "<provider>/<collection>".
+
+`scratch` is plain in-process memory (rate-limit windows, request counters)
+that is cleared together with the documents on reset.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    collection TEXT NOT NULL,
+    key,
+    body TEXT NOT NULL,
+    PRIMARY KEY (collection, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (collection TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class NotFound(KeyError):
+    pass
+
+
+def _path(field: str) -> str:
+    return '$."' + field.replace('"', '""') + '"'
+
+
+def _where(equals: dict) -> tuple[str, list]:
+    clauses, params = [], []
+    for field, value in equals.items():
+        if field == "id":
+            column = "key"
+        else:
+            column = f"json_extract(body, '{_path(field)}')"
+        if value is None:
+            clauses.append(f"{column} IS NULL")
+        elif isinstance(value, (list, tuple, set)):
+            values = list(value)
+            if not values:
+                clauses.append("0")
+                continue
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+        elif isinstance(value, dict):
+            raise TypeError(f"cannot filter on an object value ({field})")
+        else:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return (" AND " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _order(order_by: str) -> str:
+    direction = "DESC" if order_by.startswith("-") else "ASC"
+    field = order_by.lstrip("-")
+    if field == "id":
+        return f"key {direction}"
+    # Ties fall back to the id so pages never overlap.
+    return f"json_extract(body, '{_path(field)}') {direction}, key {direction}"
+
+
+class State:
+    """All sandbox data. Every method may be called from any thread.
+
+    `find`, `page` and `count` take keyword equality filters on top-level
+    fields; a list/tuple value means "one of". Anything fancier is done by
+    the caller on the returned documents.
+    """
+
+    def __init__(self, path: str | None = None):
+        self.path = path or ":memory:"
+        self.lock = threading.RLock()
+        self.scratch: dict = {}
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA synchronous=OFF")
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._depth = 0
+
+    # -- transactions -------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """Group many writes into one sqlite transaction (much faster); nests."""
+        with self.lock:
+            if self._depth == 0:
+                self._db.execute("BEGIN")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self._db.execute("COMMIT")
+
+    # -- ids ----------------------------------------------------------
+
+    def next_id(self, collection: str, start: int = 1) -> int:
+        with self.lock:
+            row = self._db.execute(
+                "INSERT INTO counters (collection, value) VALUES (?, ?) "
+                "ON CONFLICT (collection) DO UPDATE SET value = value + 1 RETURNING value",
+                (collection, start),
+            ).fetchone()
+            return row[0]
+
+    def _bump(self, collection: str, value: int):
+        self._db.execute(
+            "INSERT INTO counters (collection, value) VALUES (?, ?) "
+            "ON CONFLICT (collection) DO UPDATE SET value = max(value, excluded.value)",
+            (collection, value),
+        )
+
+    # -- writes -------------------------------------------------------
+
+    def insert(self, collection: str, doc: dict) -> dict:
+        doc = dict(doc)
+        with self.lock:
+            if doc.get("id") is None:
+                doc["id"] = self.next_id(collection)
+            elif isinstance(doc["id"], int) and not isinstance(doc["id"], bool):
+                self._bump(collection, doc["id"])
+            try:
+                self._db.execute(
+                    "INSERT INTO docs (collection, key, body) VALUES (?, ?, ?)",
+                    (collection, doc["id"], json.dumps(doc)),
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(f"{collection} {doc['id']!r} already exists") from None
+        return doc
+
+    def put(self, collection: str, doc: dict) -> dict:
+        """Insert or replace a whole document (it must carry an id)."""
+        with self.lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO docs (collection, key, body) VALUES (?, ?, ?)",
+                (collection, doc["id"], json.dumps(doc)),
+            )
+        return doc
+
+    def update(self, collection: str, id, changes: dict) -> dict:
+        with self.lock:
+            doc = self.get(collection, id)
+            if doc is None:
+                raise NotFound(f"{collection} {id!r}")
+            doc.update(changes)
+            doc["id"] = id
+            self._db.execute(
+                "UPDATE docs SET body = ? WHERE collection = ? AND key = ?",
+                (json.dumps(doc), collection, id),
+            )
+            return doc
+
+    def delete(self, collection: str, id) -> bool:
+        with self.lock:
+            cursor = self._db.execute(
+                "DELETE FROM docs WHERE collection = ? AND key = ?", (collection, id)
+            )
+            return cursor.rowcount > 0
+
+    def delete_where(self, collection: str, **equals) -> int:
+        where, params = _where(equals)
+        with self.lock:
+            cursor = self._db.execute(
+                f"DELETE FROM docs WHERE collection = ?{where}", [collection, *params]
+            )
+            return cursor.rowcount
+
+    # -- reads --------------------------------------------------------
+
+    def get(self, collection: str, id) -> dict | None:
+        with self.lock:
+            row = self._db.execute(
+                "SELECT body FROM docs WHERE collection = ? AND key = ?", (collection, id)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def find(self, collection: str, order_by: str = "id", **equals) -> list[dict]:
+        return self.page(collection, 0, -1, order_by=order_by, **equals)
+
+    def find_one(self, collection: str, **equals) -> dict | None:
+        found = self.page(collection, 0, 1, **equals)
+        return found[0] if found else None
+
+    def page(self, collection: str, offset: int, limit: int, order_by: str = "id", **equals) -> list[dict]:
+        where, params = _where(equals)
+        sql = (f"SELECT body FROM docs WHERE collection = ?{where} "
+               f"ORDER BY {_order(order_by)} LIMIT ? OFFSET ?")
+        with self.lock:
+            rows = self._db.execute(sql, [collection, *params, limit, offset]).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def count(self, collection: str, **equals) -> int:
+        where, params = _where(equals)
+        with self.lock:
+            return self._db.execute(
+                f"SELECT count(*) FROM docs WHERE collection = ?{where}", [collection, *params]
+            ).fetchone()[0]
+
+    def collections(self, prefix: str = "") -> list[str]:
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT collection FROM docs WHERE substr(collection, 1, ?) = ? ORDER BY 1",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    # -- lifecycle ----------------------------------------------------
+
+    def reset(self):
+        with self.lock:
+            self._db.execute("DELETE FROM docs")
+            self._db.execute("DELETE FROM counters")
+            self.scratch.clear()
+
+    def close(self):
+        with self.lock:
+            self._db.close()
+
+    def scoped(self, prefix: str) -> "Scoped":
+        return Scoped(self, prefix)
+
+
+class Scoped:
+    """The same API as State, with every collection name read as "<prefix>/<name>"."""
+
+    def __init__(self, root: State, prefix: str):
+        self.root = root
+        self.prefix = prefix
+        self.lock = root.lock
+        self.scratch = root.scratch
+
+    def _c(self, collection: str) -> str:
+        return f"{self.prefix}/{collection}"
+
+    def transaction(self):
+        return self.root.transaction()
+
+    def next_id(self, collection, start=1):
+        return self.root.next_id(self._c(collection), start)
+
+    def insert(self, collection, doc):
+        return self.root.insert(self._c(collection), doc)
+
+    def put(self, collection, doc):
+        return self.root.put(self._c(collection), doc)
+
+    def update(self, collection, id, changes):
+        return self.root.update(self._c(collection), id, changes)
+
+    def delete(self, collection, id):
+        return self.root.delete(self._c(collection), id)
+
+    def delete_where(self, collection, **equals):
+        return self.root.delete_where(self._c(collection), **equals)
+
+    def get(self, collection, id):
+        return self.root.get(self._c(collection), id)
+
+    def find(self, collection, order_by="id", **equals):
+        return self.root.find(self._c(collection), order_by=order_by, **equals)
+
+    def find_one(self, collection, **equals):
+        return self.root.find_one(self._c(collection), **equals)
+
+    def page(self, collection, offset, limit, order_by="id", **equals):
+        return self.root.page(self._c(collection), offset, limit, order_by=order_by, **equals)
+
+    def count(self, collection, **equals):
+        return self.root.count(self._c(collection), **equals)
+
+    def collections(self):
+        start = len(self.prefix) + 1
+        return [name[start:] for name in self.root.collections(self.prefix + "/")]
