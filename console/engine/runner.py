@@ -23,6 +23,7 @@ from integrations.base import (
 )
 
 from .conf import setting
+from .filters import row_filter
 from .mapping import Mapping, RowMapper, identity_key, without_create_only
 from .models import RunIdentity
 
@@ -86,6 +87,9 @@ class Run:
         self.dry_run = execution.dry_run
         self.mapping = Mapping.from_sync(sync.identity, sync.fields, sync.override_fields)
         self.map_row = RowMapper(self.mapping)
+        self.passes = row_filter(sync)
+        self.filtered = 0  # rows the sync's filters left out (not counted as read)
+        self.notes = []  # lines for the run's log
         self.counts = Counts()
         self.targeted = bool(execution.identities) or execution.retry_of_id is not None
         self.force = execution.resync or sync.sync_all_records or self.targeted
@@ -111,6 +115,8 @@ class Run:
             self.check_canceled(force=True)
             if batch:
                 self.process(batch)
+        if self.filtered:
+            self.notes.append(f"{self.filtered} rows did not pass the sync's filters and were left out.")
         if self.removes_vanished:
             self.remove_vanished(baseline)
         self.save_counts()
@@ -119,6 +125,10 @@ class Run:
     # ---- one batch of rows --------------------------------------------------
 
     def process(self, rows: list[dict]):
+        if self.passes:
+            kept = [row for row in rows if self.passes(row)]
+            self.filtered += len(rows) - len(kept)
+            rows = kept
         mapped = [self.map_row(row) for row in rows]
         mapped = self.in_scope(mapped)
         self.counts.queried += len(mapped)
@@ -379,6 +389,7 @@ class Run:
             "would_insert": c.inserted,
             "would_update": c.updated,
             "would_remove": c.removed,
+            "filtered": self.filtered,
             **self.plan,
         }
 

@@ -263,6 +263,8 @@ def finish(execution: Execution, claim: str, status: str, error: str, run: Run |
         return
     RunIdentity.objects.filter(execution=execution).delete()
     execution.refresh_from_db()
+    for note in run.notes if run else []:
+        log(execution, note)
     if status == ExecutionStatus.FAILED:
         log(execution, f"Failed: {error}", level="error")
     elif status == ExecutionStatus.CANCELED:
