@@ -94,6 +94,11 @@ class Run:
         self.targeted = bool(execution.identities) or execution.retry_of_id is not None
         self.force = execution.resync or sync.sync_all_records or self.targeted
         self.wanted = self.normalized(execution.identities) if execution.identities else None
+        self.skip_backfill = (
+            getattr(sync, "skip_initial_backfill", False)
+            and not self.force
+            and not sync.executions.filter(status=ExecutionStatus.COMPLETED, dry_run=False).exists()
+        )
         self.batch_size = max(1, getattr(writer, "batch_size", 0) or 100)
         self.failed_batches = 0
         self.checked_at = 0.0
@@ -115,6 +120,8 @@ class Run:
             self.check_canceled(force=True)
             if batch:
                 self.process(batch)
+        if self.skip_backfill:
+            self.notes.append("First run skipping the initial backfill: rows were recorded, not sent.")
         if self.filtered:
             self.notes.append(f"{self.filtered} rows did not pass the sync's filters and were left out.")
         if self.removes_vanished:
@@ -151,6 +158,9 @@ class Run:
             [RunIdentity(execution=self.execution, identity=key) for key in first]
         )
         self.set_aside(invalid)
+        if self.skip_backfill:
+            self.adopt(first)
+            return
         states = {
             row[0]: row
             for row in RecordState.objects.filter(sync=self.sync, identity__in=list(first))
@@ -178,6 +188,24 @@ class Run:
                 # so the counts of a stopped run still add up.
                 self.counts.queried -= max(0, len(planned) - start - self.batch_size)
                 raise
+        self.save_counts()
+
+    def adopt(self, mapped: dict):
+        """First run of a sync that skips the initial backfill: remember the rows as they
+        are, send nothing; later runs send what changes."""
+        self.counts.unchanged += len(mapped)
+        if self.dry_run:
+            return
+        RecordState.objects.bulk_create(
+            [
+                RecordState(sync=self.sync, identity=key, fingerprint=m.fingerprint,
+                            last_execution_id=self.execution.id, last_action="unchanged")
+                for key, m in mapped.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["sync", "identity"],
+            update_fields=["fingerprint", "last_execution_id", "last_action", "updated_at"],
+        )
         self.save_counts()
 
     def in_scope(self, mapped):

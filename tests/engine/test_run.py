@@ -370,3 +370,18 @@ def test_a_claimed_execution_is_not_run_twice(make_sync, run_in_process):
     e = run_in_process(sync, people(2), target)
     assert services.run_execution(e.pk) is None
     assert len(target.sent) == 2
+
+
+def test_skipping_the_initial_backfill_records_rows_without_sending(make_sync, run_in_process):
+    sync = make_sync()
+    if not hasattr(sync, "skip_initial_backfill"):
+        pytest.skip("the sync model has no skip_initial_backfill yet")
+    sync.skip_initial_backfill = True
+    sync.save()
+    target = FakeTarget()
+    first = run_in_process(sync, people(3), target)
+    assert target.sent == [] and first.unchanged == 3
+    rows = people(4)
+    rows[0]["plan"] = "gold"
+    run_in_process(sync, rows, target)
+    assert sorted(r.identity for r in target.sent) == ["p0@example.com", "p3@example.com"]
