@@ -13,7 +13,11 @@ class RunIdentity(models.Model):
     run ends.
     """
 
-    execution = models.ForeignKey("syncs.Execution", on_delete=models.CASCADE, related_name="+")
+    # A staging table written once per row: no foreign-key check and no second index
+    # (the unique constraint leads with execution); Django still cascades deletes.
+    execution = models.ForeignKey(
+        "syncs.Execution", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     identity = models.CharField(max_length=500)
 
     class Meta:

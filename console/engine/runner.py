@@ -155,7 +155,7 @@ class Run:
         for key in seen_before:
             invalid.append((first.pop(key), duplicate_message(self.mapping)))
         RunIdentity.objects.bulk_create(
-            [RunIdentity(execution=self.execution, identity=key) for key in first]
+            [RunIdentity(execution_id=self.execution.pk, identity=key) for key in first]
         )
         self.set_aside(invalid)
         if self.skip_backfill:
@@ -322,7 +322,7 @@ class Run:
             removed = p.action == "remove"
             states.append(
                 RecordState(
-                    sync=self.sync,
+                    sync_id=self.sync.pk,
                     identity=p.key,
                     fingerprint="" if removed else p.fingerprint,
                     target_id="" if removed else str(outcome.target_id or p.record.target_id or ""),
@@ -330,6 +330,7 @@ class Run:
                     last_action="removed" if removed else done,
                 )
             )
+        # One commit per chunk: what the target accepted, what it refused, the counts.
         with transaction.atomic():
             if states:
                 RecordState.objects.bulk_create(
@@ -340,8 +341,11 @@ class Run:
                         "fingerprint", "target_id", "last_execution_id", "last_action", "updated_at",
                     ],
                 )
-            RecordError.objects.bulk_create(errors)
-        self.save_counts()
+            if errors:
+                RecordError.objects.bulk_create(errors)
+            saved = self.save_counts(check=False)
+        if not saved:
+            raise LostClaim()
         self.check_canceled()
 
     # ---- records gone from the model -----------------------------------------
@@ -392,12 +396,13 @@ class Run:
     def count(self, what: str):
         setattr(self.counts, what, getattr(self.counts, what) + 1)
 
-    def save_counts(self):
+    def save_counts(self, check: bool = True) -> bool:
         saved = Execution.objects.filter(pk=self.execution.pk, claim=self.claim).update(
             **asdict(self.counts)
         )
-        if not saved:
+        if check and not saved:
             raise LostClaim()
+        return bool(saved)
 
     def check_canceled(self, force: bool = False):
         now = time.monotonic()

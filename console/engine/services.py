@@ -91,7 +91,14 @@ def enqueue(execution: Execution):
     from .tasks import run_execution  # tasks import this module
 
     execution_id = str(execution.pk)
-    transaction.on_commit(lambda: run_execution.delay(execution_id))
+
+    def send():
+        try:
+            run_execution.delay(execution_id)
+        except Exception:  # noqa: BLE001 - the broker is down; the sweeper sends it again
+            logger.warning("Could not queue execution %s; the sweeper will", execution_id, exc_info=True)
+
+    transaction.on_commit(send)
 
 
 def retry_failed_records(execution: Execution, trigger: str = "retry") -> Execution:
