@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "console.connections",
     "console.datamodels",
     "console.syncs",
+    "console.targets",
     "console.engine",
 ]
 

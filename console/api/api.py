@@ -11,6 +11,7 @@ from console.datamodels.api import router as models_router
 from console.engine.api import router as engine_router
 from console.syncs.api import router as syncs_router
 from console.system.api import router as system_router
+from console.targets.api import router as targets_router
 
 from .auth import ApiKeyAuth
 from .errors import ApiError, api_error_response, error_response
@@ -31,6 +32,7 @@ api.add_router("", system_router)
 api.add_router("", connections_router)
 api.add_router("", models_router)
 api.add_router("", syncs_router)
+api.add_router("", targets_router)
 api.add_router("", engine_router)
 
 

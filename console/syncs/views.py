@@ -1,0 +1,95 @@
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from console.accounts.decorators import organization_required
+from console.api.errors import ApiError
+
+from . import builder, services
+from .forms import Draft, draft_from_post, draft_from_sync
+from .models import Sync
+
+
+def sync_of(request, sync_id) -> Sync:
+    return get_object_or_404(
+        Sync.objects.select_related("model", "target_connection"), pk=sync_id, organization=request.organization
+    )
+
+
+@organization_required
+def sync_list(request):
+    syncs = request.organization.syncs.select_related("model", "target_connection").order_by("-updated_at")
+    return render(request, "syncs/list.html", {"syncs": syncs})
+
+
+@organization_required
+def sync_detail(request, sync_id):
+    sync = sync_of(request, sync_id)
+    return render(request, "syncs/detail.html", {
+        "sync": sync, "sentence": services.describe(sync), "problems": services.problems(sync),
+    })
+
+
+@organization_required
+def sync_new(request):
+    return builder_page(request, None)
+
+
+@organization_required
+def sync_edit(request, sync_id):
+    return builder_page(request, sync_of(request, sync_id))
+
+
+def builder_page(request, sync):
+    error = None
+    if request.method == "POST":
+        draft = draft_from_post(request.POST)
+        try:
+            if sync is None:
+                sync = services.create_sync(request.organization, draft.definition(), user=request.user)
+            else:
+                sync = services.update_sync(sync, draft.definition(), user=request.user)
+        except ApiError as failure:
+            error = failure
+        else:
+            messages.success(request, f"Saved {sync.name}.")
+            return redirect("syncs:detail", sync_id=sync.pk)
+    else:
+        draft = draft_from_sync(sync) if sync else Draft(model=request.GET.get("model", ""))
+    context = {"b": builder.build(request.organization, draft, sync), "sync": sync, "error": error}
+    return render(request, "syncs/builder.html", context, status=400 if error else 200)
+
+
+@require_POST
+@organization_required
+def builder_step(request):
+    """The builder again, after one change: the next step loads from discovery."""
+    sync = None
+    if request.POST.get("sync_id"):
+        sync = sync_of(request, request.POST["sync_id"])
+    draft = draft_from_post(request.POST)
+    action = request.POST.get("action", "")
+    if action:
+        builder.apply_action(draft, action, builder.build(request.organization, draft, sync))
+    return render(request, "syncs/_builder.html", {"b": builder.build(request.organization, draft, sync), "sync": sync})
+
+
+@require_POST
+@organization_required
+def sync_activate(request, sync_id):
+    sync = services.set_active(sync_of(request, sync_id), request.POST.get("active") == "true", user=request.user)
+    messages.info(request, f"{sync.name} is {'active' if sync.active else 'paused'}.")
+    return redirect("syncs:detail", sync_id=sync.pk)
+
+
+@require_POST
+@organization_required
+def sync_delete(request, sync_id):
+    sync = sync_of(request, sync_id)
+    try:
+        services.delete_sync(sync)
+    except ApiError as error:
+        messages.error(request, error.message)
+        return redirect("syncs:detail", sync_id=sync.pk)
+    messages.info(request, f"Deleted {sync.name}.")
+    return redirect("syncs:list")

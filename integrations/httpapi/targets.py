@@ -1,0 +1,45 @@
+"""HTTP API target: the one endpoint the connection is configured with.
+
+Object id: "endpoint". Records go out as JSON objects whose keys are the mapped
+target field ids, so any field name may be mapped (ACCEPTS_NEW_FIELDS); fields the
+connection lists in its configuration (`fields`) are offered in the builder.
+"""
+
+from integrations.base import STRING, TargetField, TargetObject
+from integrations.targets import mode
+
+LABEL = "HTTP API"
+OBJECT_ID = "endpoint"
+ACCEPTS_NEW_FIELDS = True
+
+
+def endpoint_modes():
+    return (
+        mode("append", requires_identity=False, description="Send every row to the endpoint on every run."),
+        mode("updateOrCreate", description="Send the rows that are new or changed since the last run."),
+        mode("create", description="Send each row once, the first time it appears."),
+    )
+
+
+def objects(session):
+    method = (session.config.get("method") or "POST").upper()
+    url = session.config.get("url") or session.config.get("endpoint") or "the configured endpoint"
+    return [TargetObject(OBJECT_ID, f"{method} {url}", endpoint_modes())]
+
+
+def fields(session, object_id, properties=None):
+    if object_id != OBJECT_ID:
+        raise KeyError(object_id)
+    declared = session.config.get("fields") or []
+    if isinstance(declared, str):
+        declared = [name.strip() for name in declared.split(",")]
+    return [TargetField(name, name, STRING, identity=True) for name in declared if name]
+
+
+def sentence(obj, mode_id, identity):
+    if mode_id == "append":
+        return f"Send every row to {obj.name}"
+    matched = f" (keyed on {identity})" if identity else ""
+    if mode_id == "create":
+        return f"Send each new row once to {obj.name}{matched}"
+    return f"Send new and changed rows to {obj.name}{matched}"

@@ -1,0 +1,70 @@
+import pytest
+
+from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
+
+from .sessions import sandbox_session
+
+
+@pytest.fixture
+def session_for(sandbox):  # noqa: F811
+    """session_for("salesloft") -> a ProviderSession on the sandbox."""
+    opened = []
+
+    def make(type_id, config=None):
+        session = sandbox_session(sandbox.url, type_id, config)
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        session.http.close()
+
+
+@pytest.fixture
+def sandbox_sessions(sandbox, monkeypatch):  # noqa: F811
+    """Console discovery talks to the sandbox for every connection."""
+    from console.targets import services
+
+    monkeypatch.setattr(services, "open_session",
+                        lambda connection: sandbox_session(sandbox.url, connection.type, connection.configuration))
+    return sandbox
+
+
+@pytest.fixture
+def snowflake(organization):
+    from console.connections.models import Connection
+
+    return Connection.objects.create(
+        organization=organization, name="Snowflake Connection", type="snowflake",
+        configuration={"account": "uc193736182", "username": "user", "dbname": "database"},
+    )
+
+
+@pytest.fixture
+def active_users(organization, snowflake):
+    """Seed 000's model: SELECT MAX(last_activity_date) ..., plan, first_name, last_name, email."""
+    from console.datamodels.models import DataModel, ModelField
+
+    model = DataModel.objects.create(
+        organization=organization, connection=snowflake, name="Active Users",
+        configuration={"query": "SELECT MAX(last_activity_date) AS last_activity_date, plan, first_name, "
+                                "last_name, email FROM users GROUP BY plan, first_name, last_name, email"},
+    )
+    for position, (name, type_) in enumerate([("last_activity_date", "datetime"), ("plan", "string"),
+                                              ("first_name", "string"), ("last_name", "string"),
+                                              ("email", "string"), ("contact_id", "string"),
+                                              ("score", "number")]):
+        ModelField.objects.create(model=model, name=name, type=type_, position=position)
+    return model
+
+
+@pytest.fixture
+def target(organization, sandbox_sessions):
+    """target("salesloft") -> a connection of that type whose discovery talks to the sandbox."""
+    from console.connections.models import Connection
+
+    def make(type_id, name=None, configuration=None):
+        return Connection.objects.create(organization=organization, name=name or f"My {type_id} connection",
+                                         type=type_id, configuration=configuration or {})
+
+    return make

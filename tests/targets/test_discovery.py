@@ -1,0 +1,67 @@
+"""Discovery modules against the sandbox providers, one provider at a time."""
+
+import pytest
+
+from integrations import targets
+from integrations.base import ConnectorError
+
+
+def modes(obj):
+    return {m.id: m for m in obj.modes}
+
+
+def test_salesloft_lists_accounts_people_and_every_live_cadence(session_for):
+    session = session_for("salesloft")
+    found = {o.id: o for o in targets.target_objects("salesloft", session)}
+    assert {"accounts", "people", "cadence:10", "cadence:11", "cadence:12"} <= set(found)
+    assert "cadence:13" not in found  # archived
+    assert found["cadence:10"].name == "Cadence: Inbound Leads - Fast Follow"
+    assert set(modes(found["people"])) == {"create", "update", "updateOrCreate"}
+    assert modes(found["cadence:10"])["updateOrCreate"].requires_identity
+    assert all(m.description for o in found.values() for m in o.modes)
+    assert targets.target_creation("salesloft") is None
+
+
+def test_salesloft_cadence_fields_are_person_attributes_with_custom_fields(session_for):
+    fields = {f.id: f for f in targets.target_fields("salesloft", session_for("salesloft"), "cadence:10")}
+    assert fields["Email"].identity and not fields["FirstName"].identity
+    assert {"FirstName", "LastName", "Title", "Phone", "Company"} <= set(fields)
+    assert fields["custom:Plan"].name == "Plan (custom)"
+    assert "custom:Segment" not in fields  # a company field
+    accounts = {f.id: f for f in targets.target_fields("salesloft", session_for("salesloft"), "accounts")}
+    assert accounts["Domain"].identity and accounts["Name"].required
+    assert "custom:Segment" in accounts
+
+
+def test_salesloft_sentence_reads_like_the_sync(session_for):
+    obj = next(o for o in targets.target_objects("salesloft", session_for("salesloft")) if o.id == "cadence:10")
+    assert targets.sentence("salesloft", obj, "updateOrCreate", "Email") == (
+        "Upsert People in Salesloft matched on Email, then add them to cadence Inbound Leads - Fast Follow"
+    )
+
+
+def test_unknown_object_and_unknown_type(session_for):
+    with pytest.raises(KeyError):
+        targets.target_fields("salesloft", session_for("salesloft"), "opportunities")
+    with pytest.raises(ConnectorError):
+        targets.target_objects("snowflake", None)
+
+
+def test_bad_credentials_say_so(sandbox):
+    import httpx
+
+    from integrations.base import NeedsReconnect, ProviderSession
+
+    session = ProviderSession(config={}, http=httpx.Client(
+        base_url=f"{sandbox.url}/salesloft/v2", headers={"Authorization": "Bearer wrong"}))
+    with pytest.raises(NeedsReconnect):
+        targets.target_objects("salesloft", session)
+
+
+def test_http_api_offers_its_endpoint_and_takes_any_field(session_for):
+    session = session_for("httpapi", {"url": "https://hooks.example.com/in", "method": "post", "fields": "email, plan"})
+    [endpoint] = targets.target_objects("httpapi", session)
+    assert endpoint.id == "endpoint" and endpoint.name == "POST https://hooks.example.com/in"
+    assert not modes(endpoint)["append"].requires_identity
+    assert [f.id for f in targets.target_fields("httpapi", session, "endpoint")] == ["email", "plan"]
+    assert targets.accepts_new_fields("httpapi")
