@@ -171,7 +171,7 @@ class SandboxApp:
         except (NotFound, MethodNotAllowed) as exc:
             self._count(module.NAME, "(unmatched)", request)
             headers = {"Allow": ", ".join(exc.valid_methods)} if isinstance(exc, MethodNotAllowed) else None
-            text = "Not found" if exc.code == 404 else "Method not allowed"
+            text = "Not Found" if exc.code == 404 else "Method Not Allowed"
             return error(ctx, exc.code, text, headers)
         except HTTPException as exc:  # e.g. a redirect for a missing trailing slash
             return exc.get_response(request.environ)

@@ -253,7 +253,7 @@ def test_faults_counting_and_inspection(server):
     assert names == ["renamed", "second", "third"]
     assert httpx.get(f"{server.url}/_sandbox/state/nobody/things").status_code == 404
 
-    assert httpx.get(f"{server.url}/toy/nowhere").json() == {"toy_error": "Not found", "code": 404}
+    assert httpx.get(f"{server.url}/toy/nowhere").json() == {"toy_error": "Not Found", "code": 404}
     assert httpx.post(f"{server.url}/_sandbox/reset").status_code == 200
     assert httpx.get(f"{server.url}/_sandbox/requests").json()["total"] == 0
     assert httpx.get(f"{server.url}/_sandbox/faults").json()["latency_ms"] == 0

@@ -243,7 +243,7 @@ def _blank(value):
 
 def render_user(ctx, user):
     return {**{k: v for k, v in user.items() if not k.startswith("_")},
-            "team": ref(ctx, "team", 1), "group": None, "role": {"id": "Admin"},
+            "team": ref(ctx, "team", 1), "group": None, "role": None,
             "full_email_address": f'"{user["name"]}" <{user["email"]}>'}
 
 
