@@ -11,7 +11,7 @@ from console.syncs.models import ACTIVE_STATUSES, Execution, Sync
 
 from . import services
 from .forms import NotificationsForm
-from .logs import LOG_TYPES, log_lines, read_token
+from .logs import LOG_TYPES, log_count, log_lines, read_token, sign_log
 from .models import NotificationSettings, Webhook, WebhookDelivery
 from .notifications import save_settings
 
@@ -113,8 +113,14 @@ def run_context(execution) -> dict:
         "active": execution.status in ACTIVE_STATUSES,
         "log": list(execution.logs.order_by("-id")[:100])[::-1],
         "failed_records": execution.record_errors.exists(),
-        "log_types": LOG_TYPES,
+        "log_files": log_files(execution),
     }
+
+
+def log_files(execution) -> list[tuple[str, str]]:
+    if execution.status in ACTIVE_STATUSES or execution.dry_run:
+        return []
+    return [(f"{t}.jsonl", sign_log(execution, t)) for t in LOG_TYPES if t != "warnings" and log_count(execution, t)]
 
 
 @organization_required
