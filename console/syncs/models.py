@@ -152,7 +152,8 @@ class RecordError(models.Model):
 class RecordState(models.Model):
     """What the target last accepted for one identity of one sync."""
 
-    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="record_states")
+    # No index of its own: the (sync, identity) constraint leads with sync.
+    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="record_states", db_index=False)
     identity = models.CharField(max_length=500)
     fingerprint = models.CharField(max_length=32)
     target_id = models.CharField(max_length=200, blank=True, default="")
