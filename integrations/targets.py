@@ -16,6 +16,7 @@ Each provider module `integrations/<type>/targets.py` offers:
 from __future__ import annotations
 
 import importlib
+import time
 
 from .base import (
     ConfigField,
@@ -29,6 +30,9 @@ from .base import (
     TargetField,
     TargetObject,
 )
+
+SHORT_WAIT = 5.0  # seconds
+MAX_SHORT_WAITS = 3
 
 PROVIDERS = ("salesloft", "gong", "linkedinads", "salesforce", "hubspot", "httpapi")
 
@@ -148,18 +152,21 @@ def get_json(session: ProviderSession, path: str, **kwargs):
 
 
 def request_json(session: ProviderSession, method: str, path: str, **kwargs):
-    """One API call; the provider's refusal becomes a ConnectorError with its own words."""
-    try:
-        response = session.http.request(method, path, **kwargs)
-    except Exception as error:  # httpx.HTTPError and friends
-        raise ConnectionFailed(f"Could not reach the provider: {error}") from error
-    if response.status_code == 429:
-        retry_after = response.headers.get("Retry-After") or "60"
+    """One API call; the provider's refusal becomes a ConnectorError with its own words.
+
+    A 429 asking for a short pause (Gong allows 3 calls a second) is waited out a few times.
+    """
+    for attempt in range(MAX_SHORT_WAITS + 1):
         try:
-            seconds = float(retry_after)
-        except ValueError:
-            seconds = 60.0
-        raise RateLimited("The provider is rate limiting requests.", seconds)
+            response = session.http.request(method, path, **kwargs)
+        except Exception as error:  # httpx.HTTPError and friends
+            raise ConnectionFailed(f"Could not reach the provider: {error}") from error
+        if response.status_code != 429:
+            break
+        seconds = retry_after(response)
+        if seconds > SHORT_WAIT or attempt == MAX_SHORT_WAITS:
+            raise RateLimited("The provider is rate limiting requests; try again shortly.", seconds)
+        time.sleep(seconds)
     if response.status_code == 401:
         raise NeedsReconnect(f"The provider refused the credentials: {error_text(response)}")
     if response.status_code >= 400:
@@ -172,6 +179,13 @@ def request_json(session: ProviderSession, method: str, path: str, **kwargs):
         return response.json()
     except ValueError as error:
         raise ConnectorError(f"The provider answered {method} {path} with something other than JSON.") from error
+
+
+def retry_after(response) -> float:
+    try:
+        return max(0.1, float(response.headers.get("Retry-After") or 60))
+    except ValueError:
+        return 60.0
 
 
 def error_text(response) -> str:

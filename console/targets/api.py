@@ -123,27 +123,27 @@ def list_target_objects(request, id, include_target_creation_values=False, refre
 
 
 @router.get("/connections/{id}/modelsync/targetobjects",
-            response={200: TargetObjectsEnvelope, **ERRORS}, operation_id="list_target_objects")
+            response={200: TargetObjectsEnvelope, **ERRORS}, exclude_none=True, operation_id="list_target_objects")
 def get_target_objects(request, id: UUID, include_target_creation_values: bool = False, refresh: bool = False):
     return list_target_objects(request, id, include_target_creation_values, refresh)
 
 
 @router.post("/connections/{id}/modelsync/targetobjects",
-             response={200: TargetObjectsEnvelope, **ERRORS}, operation_id="list_target_objects_post")
+             response={200: TargetObjectsEnvelope, **ERRORS}, exclude_none=True, operation_id="list_target_objects_post")
 def post_target_objects(request, id: UUID, include_target_creation_values: bool = False, refresh: bool = False):
     """The same list; Polytomic's walk-throughs call it with POST."""
     return list_target_objects(request, id, include_target_creation_values, refresh)
 
 
 @router.get("/connections/{id}/modelsync/targetobjects/properties/{property}",
-            response={200: Envelope(PropertyOut), **ERRORS})
+            response={200: Envelope(PropertyOut), **ERRORS}, exclude_none=True)
 def target_creation_property(request, id: UUID, property: str):
     connection = target_connection(request, id)
     with provider_errors():
         return {"data": services.creation_property(connection, property)}
 
 
-@router.get("/connections/{id}/modelsync/target/fields", response={200: Envelope(TargetOut), **ERRORS})
+@router.get("/connections/{id}/modelsync/target/fields", response={200: Envelope(TargetOut), **ERRORS}, exclude_none=True)
 def target_fields(request, id: UUID, target: str | None = None, refresh: bool = False):
     connection = target_connection(request, id)
     properties = creation_properties(request.GET)

@@ -100,8 +100,14 @@ def paged(session, path, params):
 
 
 def ad_accounts(session) -> list[dict]:
-    """The ad accounts the connection is set to use (all it can see when none are chosen)."""
-    accounts = list(paged(session, "adAccounts", {"q": "search"}))
+    """The ad accounts whose audiences the connection can manage: a role other than VIEWER,
+    and among the accounts the connection was set to use, if it names any."""
+    writable = {
+        str(role["account"]).rsplit(":", 1)[-1]
+        for role in paged(session, "adAccountUsers", {"q": "authenticatedUser"})
+        if role.get("role") != "VIEWER"
+    }
+    accounts = [a for a in paged(session, "adAccounts", {"q": "search"}) if str(a["id"]) in writable]
     chosen = {str(a).split("::")[0].rsplit(":", 1)[-1] for a in session.config.get("accounts") or []}
     if chosen:
         accounts = [a for a in accounts if str(a["id"]) in chosen]

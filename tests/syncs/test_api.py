@@ -228,3 +228,200 @@ def test_a_field_the_model_lost_is_reported_as_a_problem(api, created, active_us
     problems = api.get(f"/api/syncs/{created['id']}").json()["data"]["problems"]
     assert problems == [{"code": "model_field_missing", "path": "fields[1].source.field", "severity": "error",
                          "message": "The model has no field 'last_name' any more."}]
+
+
+# Seed 001 step 6, verbatim but for the placeholder ids: no `fields` at all.
+SEED_001_SYNC = """{
+"name": "Snowflake to Gong Engage Sync",
+"mode": "updateOrCreate",
+"identity": {
+"source": {
+"field": "contact_id",
+"model_id": "YOUR_SNOWFLAKE_MODEL_ID"
+},
+"target": "Id",
+"function": "equality"
+},
+"schedule": {
+"frequency": "manual"
+},
+"target": {
+"connection_id": "YOUR_GONG_CONNECTION_ID",
+"object": "my-gong-engage-flow"
+}
+}"""
+
+# Seed 003 steps 5 and 6, verbatim but for the placeholder ids.
+SEED_003_EXISTING = """{
+"name": "Snowflake to LinkedIn AdsSync",
+"mode": "create",
+"identity": {
+"source": {
+"field": "email",
+"model_id": "YOUR-MODEL-ID"
+},
+"target": "Email",
+"function": "equality"
+},
+"fields": [
+{
+"source": {
+"field": "first_name",
+"model_id": "YOUR-MODEL-ID"
+},
+"target": "FirstName"
+},
+{
+"source": {
+"field": "last_name",
+"model_id": "YOUR-MODEL-ID"
+},
+"target": "LastName"
+}
+],
+"schedule": {
+"frequency": "continuous"
+},
+"target": {
+"connection_id": "YOUR-LINKEDIN-CONNECTION-ID",
+"object": "YOUR-AUDIENCE-ID"
+}
+}"""
+
+SEED_003_CREATE = """{
+"name": "Snowflake to LinkedIn AdsSync",
+"mode": "create",
+"identity": {
+"source": {
+"field": "email",
+"model_id": "YOUR-MODEL-ID"
+},
+"target": "Email",
+"function": "equality"
+},
+"fields": [
+{
+"source": {
+"field": "first_name",
+"model_id": "YOUR-MODEL-ID"
+},
+"target": "FirstName"
+},
+{
+"source": {
+"field": "last_name",
+"model_id": "YOUR-MODEL-ID"
+},
+"target": "LastName"
+}
+],
+"schedule": {
+"frequency": "continuous"
+},
+"target": {
+"connection_id": "YOUR-LINKEDIN-CONNECTION-ID",
+"create": {
+"name": "New audience",
+"type": "user_audience",
+"account": "512630692::urn:li:organization:28818517"
+}
+}
+}"""
+
+AUDIENCE = "512630692::urn:li:organization:28818517~user_audience.10700"
+
+
+@pytest.fixture
+def gold_contacts(organization, snowflake):
+    from console.datamodels.models import DataModel, ModelField
+
+    model = DataModel.objects.create(
+        organization=organization, connection=snowflake, name="Active Users",
+        configuration={"query": "SELECT contact_id FROM salesforce_contacts WHERE subscription_plan = 'gold'"})
+    ModelField.objects.create(model=model, name="contact_id", type="string")
+    return model
+
+
+def test_seed_001_gong_flow_sync_without_fields(api, gold_contacts, target, sandbox):
+    gong = target("gong", "My Gong Connection")
+    flows = api.post(f"/api/connections/{gong.pk}/modelsync/targetobjects",
+                     content_type="application/json").json()["data"]
+    flow = flows[0]["id"]
+    fields = api.get(f"/api/connections/{gong.pk}/modelsync/target/fields", {"target": flow}).json()["data"]
+    assert [f["id"] for f in fields["fields"] if f["supports_identity"]] == ["Id"]
+    body = (SEED_001_SYNC.replace("YOUR_SNOWFLAKE_MODEL_ID", str(gold_contacts.pk))
+            .replace("YOUR_GONG_CONNECTION_ID", str(gong.pk)).replace("my-gong-engage-flow", flow))
+    response = post(api, body)
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["fields"] == [] and data["target"]["object"] == flow
+    assert data["identity"] == {"source": {"field": "contact_id", "model_id": str(gold_contacts.pk)},
+                                "target": "Id", "function": "Equality"}
+    assert api.get(f"/api/syncs/{data['id']}").json()["data"] == data
+
+
+def test_seed_003_linkedin_listing_and_property_values(api, target):
+    linkedin = target("linkedinads", "LinkedIn Ads")
+    listed = api.get(f"/api/connections/{linkedin.pk}/modelsync/targetobjects",
+                     HTTP_X_POLYTOMIC_VERSION="2024-02-08").json()
+    assert listed["target_creation"] == {"supported": True, "properties": [
+        {"id": "account", "title": "LinkedIn Ads account ID", "enum": True},
+        {"id": "type", "title": "Audience type", "enum": True},
+        {"id": "name", "title": "Audience name", "enum": False},
+    ]}
+    audience = next(o for o in listed["data"] if o["id"] == AUDIENCE)
+    assert [(m["id"], m["requires_identity"], m["supports_target_filters"], m["supports_per_field_mode"])
+            for m in audience["modes"]] == [("create", False, False, False), ("remove", False, False, False)]
+    account = api.get(f"/api/connections/{linkedin.pk}/modelsync/targetobjects/properties/account").json()["data"]
+    assert account["id"] == "account" and account["enum"] is True
+    assert {"value": "512630692::urn:li:organization:28818517", "label": "Polytomic Inc. (512630692)"} \
+        in account["values"]
+    kinds = api.get(f"/api/connections/{linkedin.pk}/modelsync/targetobjects/properties/type").json()["data"]
+    assert [v["value"] for v in kinds["values"]] == ["user_audience", "company_audience"]
+    inline = api.get(f"/api/connections/{linkedin.pk}/modelsync/targetobjects",
+                     {"include_target_creation_values": "true"}).json()["target_creation"]["properties"]
+    assert inline[1]["values"][0] == {"value": "user_audience", "label": "User Audience"}
+    assert "values" not in inline[2]
+    missing = api.get(f"/api/connections/{linkedin.pk}/modelsync/targetobjects/properties/colour")
+    assert missing.status_code == 404
+    new = api.get(f"/api/connections/{linkedin.pk}/modelsync/target/fields",
+                  {"properties[account]": "512630692::urn:li:organization:28818517",
+                   "properties[type]": "user_audience", "properties[name]": "New audience"}).json()["data"]
+    assert new["properties"]["target_creator"] is True and new["properties"]["new_target_label"] == "Audience name"
+    assert {"Email", "FirstName", "LastName"} <= {f["id"] for f in new["fields"]}
+
+
+def test_seed_003_existing_audience_and_new_audience(api, active_users, target):
+    linkedin = target("linkedinads", "LinkedIn Ads")
+
+    def seed(text):
+        return (text.replace("YOUR-MODEL-ID", str(active_users.pk))
+                .replace("YOUR-LINKEDIN-CONNECTION-ID", str(linkedin.pk)).replace("YOUR-AUDIENCE-ID", AUDIENCE))
+
+    existing = post(api, seed(SEED_003_EXISTING))
+    assert existing.status_code == 200, existing.content
+    data = existing.json()["data"]
+    assert data["target"]["object"] == AUDIENCE and data["schedule"] == {"frequency": "continuous"}
+    assert [f["target"] for f in data["fields"]] == ["FirstName", "LastName"]
+    assert Sync.objects.get(pk=data["id"]).next_run_at is not None  # continuous: due now
+
+    created = post(api, seed(SEED_003_CREATE))
+    assert created.status_code == 200, created.content
+    data = created.json()["data"]
+    assert "create" not in data["target"] and "object" not in data["target"]  # write-only
+    sync = Sync.objects.get(pk=data["id"])
+    assert sync.target_create == {"name": "New audience", "type": "user_audience",
+                                  "account": "512630692::urn:li:organization:28818517"}
+    assert api.get(f"/api/syncs/{sync.pk}").json()["data"] == data
+
+    bad = json.loads(seed(SEED_003_CREATE))
+    bad["target"]["create"]["account"] = "999::urn:li:organization:1"
+    assert "999::" in assert_field_error(post(api, bad), "target.create.account")
+    bad["target"]["create"] = {"name": "New audience", "type": "user_audience"}
+    assert_field_error(post(api, bad), "target.create.account")
+    bad["target"]["create"] = {"name": "x", "type": "user_audience", "account": "1", "colour": "red"}
+    assert_field_error(post(api, bad), "target.create.colour")
+    bad["target"]["create"] = {"name": "New audience", "type": "user_audience",
+                               "account": "512630692::urn:li:organization:28818517"}
+    bad["mode"] = "updateOrCreate"
+    assert_field_error(post(api, bad), "mode")

@@ -11,7 +11,7 @@ def session_for(sandbox):  # noqa: F811
     opened = []
 
     def make(type_id, config=None):
-        session = sandbox_session(sandbox.url, type_id, config)
+        session = sandbox_session(sandbox, type_id, config)
         opened.append(session)
         return session
 
@@ -26,7 +26,7 @@ def sandbox_sessions(sandbox, monkeypatch):  # noqa: F811
     from console.targets import services
 
     monkeypatch.setattr(services, "open_session",
-                        lambda connection: sandbox_session(sandbox.url, connection.type, connection.configuration))
+                        lambda connection: sandbox_session(sandbox, connection.type, connection.configuration))
     return sandbox
 
 

@@ -65,3 +65,45 @@ def test_http_api_offers_its_endpoint_and_takes_any_field(session_for):
     assert not modes(endpoint)["append"].requires_identity
     assert [f.id for f in targets.target_fields("httpapi", session, "endpoint")] == ["email", "plan"]
     assert targets.accepts_new_fields("httpapi")
+
+
+def test_gong_lists_every_flow_of_every_owner(session_for, sandbox):
+    session = session_for("gong")
+    flows = targets.target_objects("gong", session)
+    seeded = sandbox.state.scoped("gong").find("flows")
+    assert {f.id for f in flows} == {str(f["id"]) for f in seeded}
+    assert all(f.name.startswith("Flow: ") for f in flows)
+    assert set(modes(flows[0])) == {"updateOrCreate", "create", "remove"}
+    [identity] = [f for f in targets.target_fields("gong", session, flows[0].id) if f.identity]
+    assert identity.id == "Id" and identity.required
+    only_one_owner = session_for("gong", {"flow_owner_email": "nobody-by-that-name@example.com"})
+    with pytest.raises(ConnectorError):
+        targets.target_objects("gong", only_one_owner)
+
+
+def test_linkedin_audiences_accounts_and_creation(session_for):
+    session = session_for("linkedinads")
+    audiences = {o.id: o for o in targets.target_objects("linkedinads", session)}
+    user = "512630692::urn:li:organization:28818517~user_audience.10700"
+    company = "512630692::urn:li:organization:28818517~company_audience.10701"
+    assert audiences[user].name == "User Audience: Website visitors - enterprise"
+    assert audiences[company].name == "Company Audience: Target accounts Q3"
+    assert not any(i.startswith("509876543::") for i in audiences)  # a VIEWER account
+    for mode in audiences[user].modes:
+        assert (mode.id, mode.requires_identity, mode.supports_target_filters, mode.supports_per_field_mode) in {
+            ("create", False, False, False), ("remove", False, False, False)}
+    assert [p.id for p in targets.target_creation("linkedinads")] == ["account", "type", "name"]
+    assert targets.property_values("linkedinads", session, "account") == [
+        ("512630692::urn:li:organization:28818517", "Polytomic Inc. (512630692)"),
+        ("516848833::urn:li:organization:30000001", "Sandbox Demo Co (516848833)"),
+    ]
+    assert targets.property_values("linkedinads", session, "type") == [
+        ("user_audience", "User Audience"), ("company_audience", "Company Audience")]
+    user_fields = {f.id for f in targets.target_fields("linkedinads", session, user)}
+    assert {"Email", "FirstName", "LastName"} <= user_fields
+    assert "CompanyName" in {f.id for f in targets.target_fields("linkedinads", session, company)}
+    new = {f.id for f in targets.target_fields("linkedinads", session, None, {"type": "user_audience"})}
+    assert new == user_fields
+    chosen = session_for("linkedinads", {"accounts": ["516848833"]})
+    assert [v for v, _ in targets.property_values("linkedinads", chosen, "account")] == [
+        "516848833::urn:li:organization:30000001"]
