@@ -15,6 +15,7 @@ DEFAULTS = {
     "ENGINE_CONTINUOUS_SECONDS": 60,  # a continuous sync starts at most this often
     "ENGINE_FAILED_TARGET_BATCHES": 3,  # consecutive failed batches that stop a run
     "ENGINE_MAX_RATE_WAIT_SECONDS": 600,  # longer than this waiting on a budget fails the run
+    "ENGINE_QUEUE": "celery",  # the Celery queue runs are sent to
 }
 
 

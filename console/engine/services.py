@@ -94,7 +94,7 @@ def enqueue(execution: Execution):
 
     def send():
         try:
-            run_execution.delay(execution_id)
+            run_execution.apply_async([execution_id], queue=setting("ENGINE_QUEUE"))
         except Exception:  # noqa: BLE001 - the broker is down; the sweeper sends it again
             logger.warning("Could not queue execution %s; the sweeper will", execution_id, exc_info=True)
 
