@@ -16,6 +16,8 @@ DEFAULTS = {
     "ENGINE_FAILED_TARGET_BATCHES": 3,  # consecutive failed batches that stop a run
     "ENGINE_MAX_RATE_WAIT_SECONDS": 600,  # longer than this waiting on a budget fails the run
     "ENGINE_QUEUE": "celery",  # the Celery queue runs are sent to
+    "ENGINE_RECORD_ERROR_DAYS": 14,  # per-record errors of finished runs are kept this long
+    "ENGINE_EVENT_DAYS": 7,  # run events (and their webhook deliveries)
 }
 
 

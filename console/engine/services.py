@@ -23,7 +23,7 @@ from integrations.base import ConnectorError, WriteSpec
 from . import notifications, schedule
 from .conf import setting
 from .mapping import MappingError
-from .models import RunIdentity
+from .models import Event, RunIdentity
 from .runner import Canceled, LostClaim, Run, RunFailed
 
 logger = logging.getLogger(__name__)
@@ -374,6 +374,7 @@ def sweep(now=None) -> dict:
             log(execution, "Its worker stopped responding; queued again to resume.", level="warning")
             enqueue(execution)
             done["requeued"] += 1
+    purge(now)
     resend_before = now - timedelta(seconds=setting("ENGINE_QUEUED_RESEND_SECONDS"))
     lost = Execution.objects.filter(status=ExecutionStatus.QUEUED).filter(
         Q(heartbeat_at__lt=resend_before) | Q(heartbeat_at__isnull=True, created_at__lt=resend_before)
@@ -385,3 +386,10 @@ def sweep(now=None) -> dict:
             enqueue(execution)
             done["resent"] += 1
     return done
+
+
+def purge(now):
+    """Row-level results and events are kept for a while, not for ever."""
+    errors_before = now - timedelta(days=setting("ENGINE_RECORD_ERROR_DAYS"))
+    RecordError.objects.filter(execution__completed_at__lt=errors_before).delete()
+    Event.objects.filter(created_at__lt=now - timedelta(days=setting("ENGINE_EVENT_DAYS"))).delete()

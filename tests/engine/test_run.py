@@ -385,3 +385,14 @@ def test_skipping_the_initial_backfill_records_rows_without_sending(make_sync, r
     rows[0]["plan"] = "gold"
     run_in_process(sync, rows, target)
     assert sorted(r.identity for r in target.sent) == ["p0@example.com", "p3@example.com"]
+
+
+def test_old_record_errors_and_events_are_purged(make_sync, run_in_process):
+    sync = make_sync()
+    e = run_in_process(sync, people(2), FakeTarget(reject={"p0@example.com": "no"}))
+    assert RecordError.objects.filter(execution=e).exists() and Event.objects.exists()
+    services.sweep(now=timezone.now() + timedelta(days=13))
+    assert RecordError.objects.filter(execution=e).exists()
+    services.sweep(now=timezone.now() + timedelta(days=15))
+    assert not RecordError.objects.filter(execution=e).exists() and not Event.objects.exists()
+    assert Execution.objects.filter(pk=e.pk).exists(), "the run and its counts stay"
