@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from console.connections.models import Connection
 from console.datamodels.models import DataModel
 from console.targets import services as targets
+from integrations import targets as discovery
 from integrations.base import ConnectorError, TargetObject
 
 from . import services
@@ -101,8 +102,8 @@ def choose_object(b: Builder):
 
 def choose_mode(b: Builder, sync):
     draft = b.draft
-    b.modes = list(b.obj.modes)
-    b.mode = next((m for m in b.modes if m.id == draft.mode), None)
+    b.modes = [(m, discovery.MODE_LABELS.get(m.id, m.id)) for m in b.obj.modes]
+    b.mode = next((m for m in b.obj.modes if m.id == draft.mode), None)
     b.identity_fields = [f for f in b.target_fields if f.identity]
     b.writable_fields = [f for f in b.target_fields if f.createable or f.updateable]
     b.free_fields = targets.accepts_new_fields(b.connection)
