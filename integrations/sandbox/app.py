@@ -23,6 +23,11 @@ Optional:
 ``seed(state)``        fills demo data after every reset (state is the provider's scope).
 ``SETTINGS``           dict of setting names and defaults this provider reads
                        (only known names are accepted by PUT /_sandbox/settings).
+``INDEXES``            top-level document fields this provider looks documents up by
+                       (e.g. ("_email", "crm_id")); indexed so find() stays fast.
+``prepare_seed(collection, doc) -> doc``
+                       completes a document posted to /_sandbox/state/<NAME>/<collection>
+                       (derived lookup fields, timestamps) before it is stored.
 ``error_response(ctx, status, message, headers=None) -> Response``
                        the provider's own error shape; used for injected faults,
                        unknown paths (404), wrong methods (405), malformed bodies (400)
@@ -62,6 +67,7 @@ from .http import BadBody, Context, json_response
 from .providers import PROVIDERS
 
 BASE_SETTINGS = {"token_lifetime": 3600}
+CORE_INDEXES = ("grant",)  # oauth_tokens by grant
 SETTINGS_DOC = "settings"
 LOG_SIZE = 1000
 
@@ -84,6 +90,8 @@ class SandboxApp:
         if unknown:
             raise ValueError(f"unknown sandbox settings: {', '.join(sorted(unknown))}")
         self.by_name = {module.NAME: module for module in self.providers}
+        for field in CORE_INDEXES + tuple(f for m in self.providers for f in getattr(m, "INDEXES", ())):
+            state.ensure_index(field)
         rules = [Submount(module.PREFIX, module.RULES) for module in self.providers]
         rules.append(Submount(inspect.PREFIX, inspect.RULES))
         self.url_map = Map(rules, strict_slashes=False)

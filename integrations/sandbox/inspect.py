@@ -78,13 +78,17 @@ def list_docs(app, request, provider, collection):
 
 
 def seed_docs(app, request, provider, collection):
-    scoped = app.scope(_module(app, provider))
+    module = _module(app, provider)
+    scoped = app.scope(module)
     body = _body(request)
     if isinstance(body, dict) and isinstance(body.get("data"), list):
         body = body["data"]
     docs = body if isinstance(body, list) else [body]
     if not all(isinstance(doc, dict) for doc in docs):
         raise ValueError("documents must be JSON objects")
+    prepare = getattr(module, "prepare_seed", None)
+    if prepare is not None:
+        docs = [prepare(collection, dict(doc)) for doc in docs]
     saved = []
     with scoped.transaction():
         for doc in docs:

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS docs (
     key,
     body TEXT NOT NULL,
     PRIMARY KEY (collection, key)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS counters (collection TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
@@ -60,11 +60,13 @@ def _where(equals: dict) -> tuple[str, list]:
     return (" AND " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _order(order_by: str) -> str:
+def _order(order_by: str, filtered: bool = False) -> str:
     direction = "DESC" if order_by.startswith("-") else "ASC"
     field = order_by.lstrip("-")
     if field == "id":
-        return f"key {direction}"
+        # "+key" keeps sqlite from walking the primary key just to save a sort, so that a
+        # filter on an indexed field (State.ensure_index) can use its index instead.
+        return f"{'+' if filtered else ''}key {direction}"
     # Ties fall back to the id so pages never overlap.
     return f"json_extract(body, '{_path(field)}') {direction}, key {direction}"
 
@@ -87,6 +89,7 @@ class State:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
         self._depth = 0
+        self._indexed: set[str] = set()
 
     # -- transactions -------------------------------------------------
 
@@ -107,6 +110,15 @@ class State:
             self._depth -= 1
             if self._depth == 0:
                 self._db.execute("COMMIT")
+
+    def ensure_index(self, field: str):
+        """Index a top-level field across all collections so find()/count() on it stop scanning."""
+        name = "ix_" + "".join(c if c.isalnum() else "_" for c in field)
+        with self.lock:
+            self._indexed.add(field)
+            self._db.execute(
+                f"CREATE INDEX IF NOT EXISTS \"{name}\" ON docs (collection, json_extract(body, '{_path(field)}'))"
+            )
 
     # -- ids ----------------------------------------------------------
 
@@ -200,7 +212,7 @@ class State:
     def page(self, collection: str, offset: int, limit: int, order_by: str = "id", **equals) -> list[dict]:
         where, params = _where(equals)
         sql = (f"SELECT body FROM docs WHERE collection = ?{where} "
-               f"ORDER BY {_order(order_by)} LIMIT ? OFFSET ?")
+               f"ORDER BY {_order(order_by, any(f in self._indexed for f in equals))} LIMIT ? OFFSET ?")
         with self.lock:
             rows = self._db.execute(sql, [collection, *params, limit, offset]).fetchall()
         return [json.loads(row[0]) for row in rows]

@@ -20,6 +20,7 @@ CALLBACK = "http://127.0.0.1:8000/connections/oauth/callback"
 
 def test_state_documents_and_queries():
     state = State()
+    state.ensure_index("email")  # indexed and plain fields must answer alike
     first = state.insert("people", {"email": "a@x.com", "n": 2})
     second = state.insert("people", {"email": "b@x.com", "n": 1, "tags": ["x"]})
     assert (first["id"], second["id"]) == (1, 2)

@@ -323,11 +323,10 @@ def test_unknown_path_answers_salesloft_404(sl):
 
 def test_inspection_seed_and_read(sandbox, sl):
     seeded = httpx.post(f"{sandbox.url}/_sandbox/state/salesloft/people",
-                        json=[{"email_address": "seeded@example.com", "_email": "seeded@example.com",
-                               "created_at": "2026-01-01T00:00:00.000000Z", "updated_at": "2026-01-01T00:00:00.000000Z"}])
+                        json=[{"email_address": "Seeded@example.com", "first_name": "Seed"}])
     assert seeded.status_code == 201
     found = api(sl, "GET", "/people.json", params={"email_addresses": "seeded@example.com"}).json()["data"]
-    assert len(found) == 1
+    assert [p["display_name"] for p in found] == ["Seed"]
     docs = httpx.get(f"{sandbox.url}/_sandbox/state/salesloft/cadences").json()["data"]
     assert {d["id"] for d in docs} >= {10, 11, 12}
 

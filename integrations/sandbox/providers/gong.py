@@ -32,6 +32,8 @@ SETTINGS = {
     "gong_page_size": 100,
 }
 
+INDEXES = ("_email", "crmProspectId")
+
 MAX_PROSPECTS = 200
 WORKSPACE = "623457276584334"
 OTHER_WORKSPACE = "723457276584335"
@@ -289,6 +291,21 @@ RULES = [
 
 
 # -- demo data ------------------------------------------------------------------------
+
+def prepare_seed(collection, doc):
+    """Fill what the handlers rely on when tests or the demo post raw documents."""
+    if collection == "users" and doc.get("emailAddress"):
+        doc["_email"] = doc["emailAddress"].strip().lower()
+    elif collection == "flows":
+        doc.setdefault("visibility", "Company")
+        doc.setdefault("_owner", None)
+        doc.setdefault("workspaceId", WORKSPACE)
+        doc.setdefault("folderId", None)
+        doc.setdefault("folderName", None)
+        doc.setdefault("creationDate", iso())
+        doc["id"] = str(doc.get("id") or _snowflake())
+    return doc
+
 
 USERS = [
     ("234599484848423", "Gabe", "Admin", "admin@sandbox.example"),

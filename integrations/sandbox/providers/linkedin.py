@@ -34,6 +34,8 @@ SETTINGS = {
     "linkedin_supported_months": 12,  # how far back a LinkedIn-Version stays active
 }
 
+INDEXES = ("segment", "account")
+
 MEMBER_URN = "urn:li:person:SbxMember01"
 ACCOUNT_URN = "urn:li:sponsoredAccount:"
 SEGMENT_TYPES = ("USER", "COMPANY", "USER_LIST_UPLOAD", "COMPANY_LIST_UPLOAD")
@@ -405,6 +407,17 @@ RULES = [
 
 
 # -- demo data ----------------------------------------------------------------------------------
+
+def prepare_seed(collection, doc):
+    """Fill what the handlers rely on when tests or the demo post raw documents."""
+    if collection == "segments":
+        stamp = int(now() * 1000)
+        for key, value in (("sourcePlatform", "SANDBOX"), ("sourceSegmentId", None), ("accessPolicy", "PRIVATE"),
+                           ("type", "USER"), ("destinations", [{"destination": "LINKEDIN"}]), ("created", stamp),
+                           ("lastModified", stamp), ("_ready_at", 0)):
+            doc.setdefault(key, value)
+    return doc
+
 
 ACCOUNTS = [
     # id, name, organization, status, role of the sandbox member

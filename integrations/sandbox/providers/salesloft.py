@@ -34,6 +34,8 @@ SETTINGS = {
     "salesloft_bulk_seconds": 1.0,  # how long a bulk job stays "executing"
 }
 
+INDEXES = ("_email", "crm_id", "domain", "account_id", "person_id", "cadence_id", "bulk_job_id")
+
 PER_PAGE_MAX = 100
 JOB_DATA_MAX = 5000
 BULK_TYPES = ("person/upsert",)
@@ -1116,6 +1118,24 @@ RULES = [
 
 
 # -- demo data -------------------------------------------------------------------
+
+def prepare_seed(collection, doc):
+    """Fill what the handlers rely on when tests or the demo post raw documents."""
+    stamp = iso()
+    doc.setdefault("created_at", stamp)
+    doc.setdefault("updated_at", stamp)
+    if collection == "people":
+        doc["_email"] = str(doc["email_address"]).strip().lower() if doc.get("email_address") else None
+        doc.setdefault("cadence_ids", [])
+        doc.setdefault("owner_id", TEAM_USER_ID)
+    elif collection == "accounts" and doc.get("domain"):
+        doc["domain"] = _domain(doc["domain"])
+    elif collection == "cadences":
+        for key, value in (("team_cadence", True), ("shared", True), ("draft", False), ("archived_at", None),
+                           ("current_state", "active"), ("owner_id", TEAM_USER_ID), ("groups", []), ("tags", [])):
+            doc.setdefault(key, value)
+    return doc
+
 
 CADENCES = [
     (10, "Inbound Leads - Fast Follow", True, "active", None),
