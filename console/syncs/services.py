@@ -7,8 +7,10 @@ that is wrong.
 """
 
 import re
+import uuid
 from dataclasses import dataclass, field
 
+from croniter import croniter
 from django.db import transaction
 
 from console.api.errors import ApiError, field_error
@@ -117,12 +119,7 @@ def sync_data(sync: Sync) -> dict:
     if sync.target_search_values is not None:
         target["search_values"] = sync.target_search_values
     return {
-        "id": str(sync.pk),
-        "organization_id": str(sync.organization_id),
-        "name": sync.name,
-        "active": sync.active,
-        "mode": sync.mode,
-        "model_ids": [str(sync.model_id)],
+        **summary_data(sync),
         "target": target,
         "identity": sync.identity,
         "identities": {"mappings": sync.identities, "strategy": sync.identity_strategy or None},
@@ -133,20 +130,21 @@ def sync_data(sync: Sync) -> dict:
         "filter_logic": sync.filter_logic or None,
         "model_filters": sync.model_filters,
         "target_filters": sync.target_filters,
-        "schedule": sync.schedule,
-        "sync_all_records": sync.sync_all_records,
-        "skip_initial_backfill": sync.skip_initial_backfill,
-        "only_enrich_updates": sync.only_enrich_updates,
         "policies": sync.policies,
-        "created_at": sync.created_at,
-        "updated_at": sync.updated_at,
-        "created_by": actor(sync.created_by),
-        "updated_by": actor(sync.updated_by),
         "problems": problems(sync),
     }
 
 
 def list_item(sync: Sync) -> dict:
+    """The slim ListSyncItem of GET /api/syncs."""
+    return {
+        **summary_data(sync),
+        "target_connection_id": str(sync.target_connection_id),
+        "target_object": sync.target_object or None,
+    }
+
+
+def summary_data(sync: Sync) -> dict:
     return {
         "id": str(sync.pk),
         "organization_id": str(sync.organization_id),
@@ -154,8 +152,6 @@ def list_item(sync: Sync) -> dict:
         "active": sync.active,
         "mode": sync.mode,
         "model_ids": [str(sync.model_id)],
-        "target_connection_id": str(sync.target_connection_id),
-        "target_object": sync.target_object or None,
         "schedule": sync.schedule,
         "sync_all_records": sync.sync_all_records,
         "skip_initial_backfill": sync.skip_initial_backfill,
@@ -365,8 +361,6 @@ def sources(data):
 
 
 def uuid_or_none(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:
@@ -649,8 +643,8 @@ def clean_configuration(target: Target, configuration) -> dict:
         if option is None:
             raise field_error(path, f"is not an option of {target.obj.name}" + (
                 f" (options: {', '.join(options)})" if options else ""))
-        if value is None:
-            continue
+        if value is None or value == "" and option.default is not None:
+            continue  # left to the default below
         if option.type == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
             if not (isinstance(value, str) and value.strip().isdigit()):
                 raise field_error(path, "must be a whole number")
@@ -705,8 +699,6 @@ def check_number(schedule, name, low, high, required=False):
 
 
 def check_cron(schedule):
-    from croniter import croniter
-
     for i, name in enumerate(CRON_FIELDS):
         parts = ["*"] * 5
         parts[i] = schedule.get(name, "*")

@@ -107,3 +107,22 @@ def test_linkedin_audiences_accounts_and_creation(session_for):
     chosen = session_for("linkedinads", {"accounts": ["516848833"]})
     assert [v for v, _ in targets.property_values("linkedinads", chosen, "account")] == [
         "516848833::urn:li:organization:30000001"]
+
+
+def test_salesforce_target_configuration_follows_seed_002():
+    def names(object_id):
+        return [c.name for c in targets.target_configuration_fields("salesforce", object_id)]
+
+    assert sorted(names("multi:leadOrContact")) == [
+        "bulk_batch_size", "concurrency_mode", "create_records_as", "ingestion_api", "rest_batch_size"]
+    assert sorted(names("Lead")) == [
+        "bulk_batch_size", "concurrency_mode", "ignore_invalid_references", "ingestion_api", "insert_null_values",
+        "invalid_relationships", "only_sync_different", "rest_batch_size", "skip_converted", "sort_batches_by"]
+    assert sorted(names("Contact")) == [
+        "bulk_batch_size", "concurrency_mode", "ingestion_api", "insert_null_values", "invalid_relationships",
+        "only_sync_different", "rest_batch_size", "sort_batches_by"]
+    options = {c.name: c for c in targets.target_configuration_fields("salesforce", "multi:leadOrContact")}
+    assert options["create_records_as"].choices == ("Contact", "Lead", "ContactIfAccountId")
+    assert options["ingestion_api"].choices == ("automatic", "bulk", "rest") and options["ingestion_api"].required
+    assert options["concurrency_mode"].choices == ("Parallel", "Serial")
+    assert targets.target_configuration_fields("salesloft", "people") == []
