@@ -85,3 +85,27 @@ def test_saving_from_the_builder_and_the_pages(console, active_users, salesloft)
     assert not sync.active and sync.next_run_at is None
     console.post(f"/syncs/{sync.pk}/delete")
     assert not Sync.objects.exists()
+
+
+def test_creating_a_new_audience_from_the_builder(console, active_users, target):
+    linkedin = target("linkedinads", "LinkedIn Ads")
+    base = dict(model=active_users.pk, connection=linkedin.pk, object="__new__")
+    html = step(console, **base)
+    assert "＋ Create a new one…" in html
+    assert '<option value="512630692::urn:li:organization:28818517">Polytomic Inc. (512630692)</option>' in html
+    assert 'name="mode"' not in html  # not until every creation property is filled
+    create = {"create_account": "512630692::urn:li:organization:28818517", "create_type": "user_audience",
+              "create_name": "New audience"}
+    html = step(console, **base, **create)
+    assert "Add the model&#x27;s rows to the audience." in html
+    response = console.post("/syncs/new", {
+        **base, **create, "mode": "create", "identity_source": "email", "identity_target": "Email",
+        "map_source": ["first_name"], "map_target": ["FirstName"], "frequency": "weekly", "day_of_week": "1",
+        "hour": "6", "minute": "30", "name": "New audience sync", "active": "on"})
+    assert response.status_code == 302, response.content.decode()
+    sync = Sync.objects.get()
+    assert sync.target_object == "" and sync.target_create == {
+        "account": "512630692::urn:li:organization:28818517", "type": "user_audience", "name": "New audience"}
+    detail = console.get(f"/syncs/{sync.pk}").content.decode()
+    assert ("Create User Audience: New audience in LinkedIn Ads, then: add people matched on Email to the "
+            "LinkedIn audience New audience; every Monday at 06:30 UTC.") in detail
