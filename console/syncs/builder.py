@@ -124,6 +124,18 @@ def choose_mode(b: Builder, sync):
     b.summary = summary(b)
 
 
+# Which builder step shows an error about a field of the API body.
+ERROR_STEPS = (("target.configuration", "configuration"), ("target", "object"), ("mode", "mode"),
+               ("identit", "identity"), ("fields", "fields"), ("override_fields", "fields"),
+               ("schedule", "schedule"), ("name", "review"))
+
+
+def error_step(error) -> str:
+    errors = (error.metadata or {}).get("errors") or [{}]
+    field = errors[0].get("field", "")
+    return next((step for prefix, step in ERROR_STEPS if field.startswith(prefix)), "review")
+
+
 def mismatch(source, target) -> str:
     """A warning when the model field's type will not sit well in the target field."""
     if source is None or target is None:

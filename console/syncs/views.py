@@ -56,7 +56,8 @@ def builder_page(request, sync):
             return redirect("syncs:detail", sync_id=sync.pk)
     else:
         draft = draft_from_sync(sync) if sync else Draft(model=request.GET.get("model", ""))
-    context = {"b": builder.build(request.organization, draft, sync), "sync": sync, "error": error}
+    context = {"b": builder.build(request.organization, draft, sync), "sync": sync, "error": error,
+               "error_step": builder.error_step(error) if error else ""}
     return render(request, "syncs/builder.html", context, status=400 if error else 200)
 
 

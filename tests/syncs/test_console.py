@@ -78,7 +78,9 @@ def test_saving_from_the_builder_and_the_pages(console, active_users, salesloft)
     edit = console.get(f"/syncs/{sync.pk}/edit").content.decode()
     assert '<option value="cadence:10" selected>' in edit and 'value="Cadence sync"' in edit
     refused = console.post(f"/syncs/{sync.pk}/edit", {**posted, "identity_source": ""})
-    assert refused.status_code == 400 and "identity:" in refused.content.decode()
+    assert refused.status_code == 400
+    identity_step = refused.content.decode().split('id="step-identity"')[1].split("</section>")[0]
+    assert "identity: mode &#x27;updateOrCreate&#x27;" in identity_step
 
     console.post(f"/syncs/{sync.pk}/activate", {"active": "false"})
     sync.refresh_from_db()
