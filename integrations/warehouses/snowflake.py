@@ -15,9 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import snowflake.connector
-from snowflake.connector.constants import FIELD_ID_TO_NAME
-
 from integrations.base import (
     ARRAY,
     BOOLEAN,
@@ -52,6 +49,16 @@ CONFIG_FIELDS = [
     ConfigField("private_key_passphrase", "Private key passphrase", secret=True),
 ]
 
+# The connector's type codes (snowflake.connector.constants.FIELD_ID_TO_NAME), copied so
+# that importing this module does not load the connector (about 50 MB) until a
+# Snowflake connection is actually used.
+FIELD_ID_TO_NAME = {
+    0: "FIXED", 1: "REAL", 2: "TEXT", 3: "DATE", 4: "TIMESTAMP", 5: "VARIANT", 6: "TIMESTAMP_LTZ",
+    7: "TIMESTAMP_TZ", 8: "TIMESTAMP_NTZ", 9: "OBJECT", 10: "ARRAY", 11: "BINARY", 12: "TIME",
+    13: "BOOLEAN", 14: "GEOGRAPHY", 15: "GEOMETRY", 16: "VECTOR", 17: "MAP", 18: "FILE",
+    19: "INTERVAL_YEAR_MONTH", 20: "INTERVAL_DAY_TIME",
+}
+
 DEFAULT_SCHEMA = "PUBLIC"
 LOGIN_TIMEOUT = 30  # seconds
 NETWORK_TIMEOUT = 300
@@ -65,6 +72,12 @@ _TYPES = {
     "ARRAY": ARRAY, "VECTOR": ARRAY,
     "BOOLEAN": BOOLEAN,
 }
+
+
+def _errors():
+    from snowflake.connector import errors
+
+    return errors
 
 
 def column_type(meta) -> str:
@@ -134,6 +147,8 @@ class SnowflakeSource(WarehouseSource):
         missing = [n for n in ("account", "username", "dbname") if not c.get(n)]
         if missing:
             raise ConnectionFailed(f"The Snowflake configuration lacks {', '.join(missing)}.")
+        import snowflake.connector
+
         return snowflake.connector.connect(**self.connect_arguments())
 
     def _ping(self, conn) -> None:
@@ -142,9 +157,10 @@ class SnowflakeSource(WarehouseSource):
             cur.fetchall()
 
     def _fail(self, exc: Exception):
-        if isinstance(exc, snowflake.connector.errors.ProgrammingError):
+        errors = _errors()
+        if isinstance(exc, errors.ProgrammingError):
             return self.query_error(exc)
-        if isinstance(exc, snowflake.connector.errors.OperationalError) and "connect" in str(exc).lower():
+        if isinstance(exc, errors.OperationalError) and "connect" in str(exc).lower():
             self.close()
             return self.connection_error(exc)
         return self.query_error(exc)
@@ -158,7 +174,7 @@ class SnowflakeSource(WarehouseSource):
                     "WHERE table_schema <> 'INFORMATION_SCHEMA' ORDER BY table_schema, table_name"
                 )
                 return [Table(schema, name) for schema, name in cur.fetchall()]
-        except snowflake.connector.errors.Error as exc:
+        except _errors().Error as exc:
             raise self._fail(exc) from None
 
     def describe_query(self, query: str) -> list[Column]:
@@ -167,7 +183,7 @@ class SnowflakeSource(WarehouseSource):
         try:
             with conn.cursor() as cur:
                 metadata = cur.describe(query)  # describeOnly: compiled, not run
-        except snowflake.connector.errors.Error as exc:
+        except _errors().Error as exc:
             raise self._fail(exc) from None
         return [Column(m.name, column_type(m)) for m in metadata or []]
 
@@ -199,7 +215,7 @@ class SnowflakeSource(WarehouseSource):
                                 row[i] = parse_json_value(row[i])
                         batch.append(dict(zip(names, row)))
                     yield batch
-        except snowflake.connector.errors.Error as exc:
+        except _errors().Error as exc:
             raise self._fail(exc) from None
 
 
