@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
@@ -125,6 +126,8 @@ def serve_fakesnow(directory: str | os.PathLike, port: int, rows: int = data.DEF
     import uvicorn
     from fakesnow.instance import FakeSnow
 
+    # fakesnow's own cursor warns about an extra Arrow copy on every query; nothing to act on
+    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
     server_module = __import__("fakesnow.server", fromlist=["app"])
     os.makedirs(directory, exist_ok=True)
     fs = FakeSnow(db_path=str(directory))
@@ -320,6 +323,7 @@ def main(argv=None) -> int:
         print(f"Demo warehouse listening on {endpoint}", flush=True)
 
     serve_fakesnow(args.dir, args.port, rows=args.rows, host=args.host, ready=ready, stop=stop)
+    print("Demo warehouse stopped.", flush=True)
     return 0
 
 
