@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from console.crypto import decrypt_json, encrypt_json
+from integrations import catalogue
 
 
 class ConnectionStatus(models.TextChoices):
@@ -47,9 +48,45 @@ class Connection(models.Model):
         return self.name
 
     @property
+    def type_name(self) -> str:
+        kind = catalogue.get(self.type)
+        return kind.name if kind else self.type
+
+    @property
     def secrets(self) -> dict:
         return decrypt_json(self.encrypted_secrets)
 
     @secrets.setter
     def secrets(self, value: dict):
         self.encrypted_secrets = encrypt_json(value)
+
+
+class OAuthState(models.Model):
+    """One authorization attempt. Only the state's hash is kept; it is good for one
+    callback within its expiry.
+
+    `bind_session` attempts (started in the console) must come back to the browser
+    session of the user who started them; attempts started through the API (an
+    `auth_url` opened anywhere) are bound to the connection and organization only.
+    """
+
+    state_hash = models.CharField(max_length=64, unique=True)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="oauth_states")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    bind_session = models.BooleanField(default=False)
+    callback_url = models.URLField(max_length=500)
+    redirect_url = models.URLField(max_length=2000, blank=True, default="")
+    encrypted_verifier = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def code_verifier(self) -> str:
+        return decrypt_json(self.encrypted_verifier).get("verifier", "")
+
+    @code_verifier.setter
+    def code_verifier(self, value: str):
+        self.encrypted_verifier = encrypt_json({"verifier": value} if value else {})

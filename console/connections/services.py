@@ -1,8 +1,284 @@
-"""Connection services. Other apps call these, never the model's secrets directly."""
+"""Connection services. Other apps call these, never the model's secrets directly.
 
-from .models import Connection
+Configuration is checked against the type's fields from integrations.catalogue:
+non-secret values go to `Connection.configuration`, secret ones (and OAuth tokens,
+kept as oauth_* keys) to the encrypted `secrets`. Secrets never come back out
+except through `connection_config`, which is for integrations only.
+"""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from integrations import catalogue
+from integrations.base import ConnectorError, NeedsReconnect
+from integrations.connection_types import ConnectionType
+from integrations.warehouses import get_source
+
+from .models import Connection, ConnectionStatus
+
+TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+# Kept by the console itself (tokens and what the token response said); never accepted as input.
+TOKEN_KEYS = ("oauth_access_token", "oauth_token_expiry")
+
+
+class ConfigurationInvalid(Exception):
+    """Field-level problems: errors is [(field path, message)], e.g. ("configuration.account", "is required")."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+        self.errors = errors
+
+
+class ConnectionInUse(Exception):
+    def __init__(self, users: list[dict]):
+        names = ", ".join(f"{u['kind']} {u['name']!r}" for u in users)
+        super().__init__(f"This connection is used by {names}. Remove or repoint them first.")
+        self.users = users
 
 
 def connection_config(connection: Connection) -> dict:
     """Plain and secret configuration merged, for integrations only (never for output)."""
     return {**connection.configuration, **connection.secrets}
+
+
+def connection_type(type_id) -> ConnectionType:
+    kind = catalogue.get(type_id) if isinstance(type_id, str) else None
+    if kind is None:
+        known = ", ".join(sorted(catalogue.CATALOGUE))
+        raise ConfigurationInvalid([("type", f"unknown connection type {type_id!r}; known types: {known}")])
+    return kind
+
+
+# ---- configuration ----------------------------------------------------------
+
+
+def clean_configuration(kind: ConnectionType, submitted, stored: Connection | None = None,
+                        keep_tokens: bool = True):
+    """(plain, secrets) for a submitted configuration, or ConfigurationInvalid.
+
+    Updates are full replacement, except that secret fields left out (or empty)
+    keep their stored value, read-only fields keep theirs and OAuth tokens stay
+    (unless keep_tokens is false: a reconnect).
+    """
+    if not isinstance(submitted, dict):
+        raise ConfigurationInvalid([("configuration", "must be an object")])
+    errors = []
+    plain, secrets = {}, {}
+    for name, value in submitted.items():
+        field = kind.field(name)
+        if name in TOKEN_KEYS or (field is not None and field.readonly):
+            continue  # echoed back from a GET, or ours to set
+        if field is None:
+            errors.append((name, f"is not a {kind.name} setting"))
+        elif value is None or (value == "" and field.type != "string"):
+            continue
+        elif not type_ok(value, field.type):
+            errors.append((name, f"must be of type {field.type}"))
+        elif field.choices and value not in field.choices:
+            errors.append((name, f"must be one of {', '.join(map(str, field.choices))}"))
+        elif field.secret:
+            if value != "":
+                secrets[name] = value
+        else:
+            plain[name] = value
+    if stored is not None:
+        kept = {k: v for k, v in stored.secrets.items()
+                if (k.startswith("oauth_") and keep_tokens) or (k in kind.secret_fields and not k.startswith("oauth_"))}
+        secrets = {**kept, **secrets}
+        plain.update({f.name: stored.configuration[f.name] for f in kind.fields
+                      if f.readonly and f.name in stored.configuration})
+    for field in kind.fields:
+        if field.choices and field.default is not None and field.name not in plain:
+            plain[field.name] = field.default
+    merged = kind.normalize({**plain, **secrets})
+    plain = {k: merged[k] for k in plain}
+    if not errors:
+        errors += [(f.name, "is required") for f in kind.fields
+                   if f.required and merged.get(f.name) in (None, "", [])]
+    if not errors:
+        errors += kind.problems(merged)
+    if errors:
+        raise ConfigurationInvalid([(f"configuration.{field}", message) for field, message in errors])
+    return plain, secrets
+
+
+def type_ok(value, type_name: str) -> bool:
+    if type_name in ("integer", "number") and isinstance(value, bool):
+        return False
+    return isinstance(value, TYPES.get(type_name, object))
+
+
+def visible_configuration(connection: Connection) -> dict:
+    """The configuration as the API and the console show it: non-secret fields only."""
+    return dict(connection.configuration)
+
+
+# ---- create, update, delete -----------------------------------------------------
+
+
+def create_connection(organization, *, name: str, type_id: str, configuration, user=None,
+                      validate: bool = True) -> Connection:
+    kind = connection_type(type_id)
+    name = clean_name(name)
+    plain, secrets = clean_configuration(kind, configuration)
+    connection = Connection(organization=organization, name=name, type=kind.id, configuration=plain,
+                            created_by=user)
+    connection.secrets = secrets
+    connection.status = ConnectionStatus.HEALTHY
+    connection.save()
+    return settle(connection, kind, validate)
+
+
+def update_connection(connection: Connection, *, name: str, configuration, type_id: str | None = None,
+                      validate: bool = True, reconnect: bool = False) -> Connection:
+    kind = connection_type(connection.type)
+    if type_id and type_id != connection.type:
+        raise ConfigurationInvalid([("type", f"cannot change from {connection.type} to {type_id}; "
+                                             "create a new connection instead")])
+    connection.name = clean_name(name)
+    plain, secrets = clean_configuration(kind, configuration, stored=connection, keep_tokens=not reconnect)
+    connection.configuration = plain
+    connection.secrets = secrets
+    connection.save()
+    return settle(connection, kind, validate)
+
+
+def settle(connection: Connection, kind: ConnectionType, validate: bool) -> Connection:
+    """After a save: waiting for OAuth consent, or checked when asked to validate."""
+    if kind.needs_browser(connection_config(connection)):
+        return set_status(connection, ConnectionStatus.PENDING_AUTH,
+                          f"Authorize the console at {kind.name} to finish this connection.")
+    if validate:
+        return check_connection(connection)
+    if connection.status == ConnectionStatus.PENDING_AUTH:
+        return set_status(connection, ConnectionStatus.HEALTHY, "")
+    return connection
+
+
+def clean_name(name) -> str:
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name:
+        raise ConfigurationInvalid([("name", "is required")])
+    if len(name) > 200:
+        raise ConfigurationInvalid([("name", "must be at most 200 characters")])
+    return name
+
+
+def connection_users(connection: Connection) -> list[dict]:
+    """The models, syncs, ... that keep this connection from being deleted."""
+    users = []
+    for relation in Connection._meta.related_objects:
+        if relation.on_delete is not models.PROTECT:
+            continue
+        related = relation.related_model.objects.filter(**{relation.field.name: connection})
+        for item in related:
+            users.append({"kind": str(relation.related_model._meta.verbose_name), "id": str(item.pk),
+                          "name": getattr(item, "name", str(item))})
+    return users
+
+
+def delete_connection(connection: Connection):
+    users = connection_users(connection)
+    if users:
+        raise ConnectionInUse(users)
+    connection.delete()
+
+
+# ---- health -----------------------------------------------------------------
+
+
+def set_status(connection: Connection, status: str, message: str = "") -> Connection:
+    connection.status = status
+    connection.status_message = message
+    connection.checked_at = timezone.now()
+    Connection.objects.filter(pk=connection.pk).update(status=status, status_message=message,
+                                                       checked_at=connection.checked_at)
+    return connection
+
+
+def mark_needs_reconnect(connection_id, message: str):
+    Connection.objects.filter(pk=connection_id).update(
+        status=ConnectionStatus.NEEDS_RECONNECT, status_message=message, checked_at=timezone.now())
+
+
+def probe(connection: Connection) -> dict:
+    """Talk to the warehouse or provider once; returns what it said about itself
+    (read-only facts such as connected_user). Raises ConnectorError."""
+    kind = connection_type(connection.type)
+    if kind.needs_browser(connection_config(connection)):
+        raise ConnectorError(f"Not authorized yet: connect to {kind.name} first.")
+    if kind.kind == "warehouse":
+        with get_source(connection.type, connection_config(connection), endpoint=warehouse_endpoint(kind)) as source:
+            source.check()
+        return {}
+    from .sessions import provider_session
+
+    session = provider_session(connection)
+    try:
+        return kind.module.check(session) or {}
+    finally:
+        session.http.close()
+
+
+def check_connection(connection: Connection) -> Connection:
+    """Test the connection and record the outcome on it."""
+    try:
+        facts = probe(connection)
+    except NeedsReconnect as error:
+        return set_status(connection, ConnectionStatus.NEEDS_RECONNECT, str(error))
+    except ConnectorError as error:
+        return set_status(connection, ConnectionStatus.UNHEALTHY, str(error))
+    readonly = {f.name for f in connection_type(connection.type).fields if f.readonly}
+    facts = {k: v for k, v in facts.items() if k in readonly and v}
+    if facts:
+        connection.configuration = {**connection.configuration, **facts}
+        Connection.objects.filter(pk=connection.pk).update(configuration=connection.configuration)
+    return set_status(connection, ConnectionStatus.HEALTHY, "")
+
+
+def test_configuration(organization, type_id, configuration, connection_id=None):
+    """Check a configuration without saving it (on top of a stored connection's secrets
+    when connection_id is given). Raises ConfigurationInvalid or ConnectorError."""
+    kind = connection_type(type_id)
+    stored = None
+    if connection_id:
+        stored = Connection.objects.get(pk=connection_id, organization=organization)
+    plain, secrets = clean_configuration(kind, configuration, stored=stored)
+    unsaved = Connection(organization=organization, name="test", type=kind.id, configuration=plain)
+    unsaved.secrets = secrets
+    probe(unsaved)
+
+
+def parameter_values(connection: Connection) -> dict:
+    """{field: [(value, label), ...]} for fields whose choices come from the provider."""
+    kind = connection_type(connection.type)
+    list_values = getattr(kind.module, "parameter_values", None)
+    if list_values is None:
+        return {}
+    if kind.needs_browser(connection_config(connection)):
+        raise ConnectorError(f"Not authorized yet: connect to {kind.name} first.")
+    from .sessions import provider_session
+
+    session = provider_session(connection)
+    try:
+        return list_values(session)
+    finally:
+        session.http.close()
+
+
+def warehouse_endpoint(kind: ConnectionType) -> str | None:
+    return (settings.SNOWFLAKE_ENDPOINT or None) if kind.id == "snowflake" else None
+
+
+def organization_connections(organization):
+    return Connection.objects.filter(organization=organization).order_by("name", "id")
+
+
+@transaction.atomic
+def store_tokens(connection_id, tokens: dict, status_message: str = "") -> Connection:
+    """Save OAuth tokens (oauth_* keys) into the connection's encrypted secrets."""
+    connection = Connection.objects.select_for_update().get(pk=connection_id)
+    connection.secrets = {**connection.secrets, **tokens}
+    connection.save(update_fields=["encrypted_secrets", "updated_at"])
+    return connection

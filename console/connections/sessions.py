@@ -1,0 +1,79 @@
+"""ProviderSession for a connection: an httpx.Client on the provider's API base URL
+with its authentication, for discovery and writes.
+
+    session = provider_session(connection)
+    try:
+        session.http.get("me")
+    finally:
+        session.http.close()
+
+OAuth connections get an httpx.Auth that renews the access token shortly before
+it expires and once more when the provider answers 401. A refused renewal marks
+the connection needs_reconnect and raises NeedsReconnect.
+"""
+
+import threading
+import time
+
+import httpx
+from django.conf import settings
+
+from integrations.base import ConnectionFailed, ProviderSession
+
+from . import oauth, services
+from .models import Connection
+
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class OAuthTokenAuth(httpx.Auth):
+    def __init__(self, connection: Connection, config: dict):
+        self.connection = connection
+        self.token = config["oauth_access_token"]
+        self.expiry = config.get("oauth_token_expiry")
+        self.lock = threading.Lock()
+
+    def auth_flow(self, request):
+        if self.expiring():
+            self.renew(self.token)
+        token = self.token
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401:
+            self.renew(token)
+            request.headers["Authorization"] = f"Bearer {self.token}"
+            yield request
+
+    def expiring(self) -> bool:
+        return self.expiry is not None and float(self.expiry) - oauth.REFRESH_MARGIN <= time.time()
+
+    def renew(self, stale: str):
+        with self.lock:
+            if self.token != stale and not self.expiring():
+                return  # another thread of this session already renewed
+            config = oauth.renew_token(self.connection, stale)
+            self.token = config["oauth_access_token"]
+            self.expiry = config.get("oauth_token_expiry")
+
+
+def provider_session(connection: Connection) -> ProviderSession:
+    """The provider's API client for this connection. Raises ConnectionFailed when the
+    connection cannot be used yet (not authorized), NeedsReconnect when its grant is gone."""
+    kind = services.connection_type(connection.type)
+    if kind.kind != "api":
+        raise ConnectionFailed(f"{kind.name} connections have no HTTP API session.")
+    config = services.connection_config(connection)
+    module = kind.module
+    if kind.uses_oauth(config):
+        if kind.needs_browser(config):
+            raise ConnectionFailed(f"The {kind.name} connection {connection.name!r} is not authorized yet: "
+                                   "connect it first.")
+        if not oauth.fresh(config):
+            config = oauth.renew_token(connection, config.get("oauth_access_token"))
+        auth = OAuthTokenAuth(connection, config)
+    else:
+        auth = module.static_auth(config)
+    base_url = module.api_url(config, settings.SANDBOX_URL)
+    headers = module.headers(config) if hasattr(module, "headers") else {}
+    http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT)
+    return ProviderSession(config=config, http=http, urls={"api": base_url})

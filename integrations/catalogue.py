@@ -1,0 +1,112 @@
+"""Every connection type the console offers, by type id. The API, the console forms
+and configuration validation all read it from here.
+
+    from integrations import catalogue
+    kind = catalogue.get("salesloft")        # ConnectionType or None
+    catalogue.json_schema(kind)              # what GET /api/connection_types/{id} answers
+"""
+
+from __future__ import annotations
+
+from integrations import gong, hubspot, httpapi, linkedinads, salesforce, salesloft
+from integrations.base import ConfigField
+from integrations.connection_types import Capabilities, ConnectionType
+from integrations.warehouses import SOURCES
+
+WAREHOUSE_CAPABILITIES = Capabilities(model_source=True, bulk_sync_source=True)
+WAREHOUSE_DESCRIPTIONS = {
+    "snowflake": "Cloud data warehouse.",
+    "postgresql": "Relational database.",
+    "mysql": "Relational database.",
+    "sqlite": "A database file on the console's machine (for the demo).",
+}
+SNOWFLAKE_KEY_PAIR = ConfigField("key_pair_auth", "Use key-pair authentication", type="boolean", default=False,
+                                 description="Authenticate with a private key instead of a password.")
+
+
+def snowflake_problems(config: dict):
+    if config.get("key_pair_auth"):
+        return [] if config.get("private_key") else [("private_key", "is required when key_pair_auth is true")]
+    if not config.get("password") and not config.get("private_key"):
+        return [("password", "is required unless key_pair_auth is true")]
+    return []
+
+
+def warehouse(module) -> ConnectionType:
+    fields = tuple(module.CONFIG_FIELDS)
+    if module.TYPE_ID == "snowflake":
+        fields = fields + (SNOWFLAKE_KEY_PAIR,)
+    return ConnectionType(
+        id=module.TYPE_ID,
+        name=module.NAME,
+        kind="warehouse",
+        fields=fields,
+        capabilities=WAREHOUSE_CAPABILITIES,
+        module=module,
+        description=WAREHOUSE_DESCRIPTIONS.get(module.TYPE_ID, ""),
+        validate=snowflake_problems if module.TYPE_ID == "snowflake" else None,
+    )
+
+
+def provider(module) -> ConnectionType:
+    return ConnectionType(
+        id=module.TYPE_ID,
+        name=module.NAME,
+        kind="api",
+        fields=tuple(module.CONFIG_FIELDS),
+        capabilities=module.CAPABILITIES,
+        module=module,
+        oauth=getattr(module, "OAUTH", None),
+        hidden=frozenset(getattr(module, "HIDDEN", ())),
+        labels=getattr(module, "LABELS", {}),
+        description=getattr(module, "DESCRIPTION", ""),
+        validate=getattr(module, "validate", None),
+    )
+
+
+CATALOGUE: dict[str, ConnectionType] = {
+    **{type_id: warehouse(SOURCES[type_id]) for type_id in ("snowflake", "postgresql", "mysql", "sqlite")
+       if type_id in SOURCES},
+    **{module.TYPE_ID: provider(module)
+       for module in (salesloft, gong, linkedinads, salesforce, hubspot, httpapi)},
+}
+
+
+def get(type_id: str) -> ConnectionType | None:
+    return CATALOGUE.get(type_id)
+
+
+def types() -> list[ConnectionType]:
+    return list(CATALOGUE.values())
+
+
+def json_schema(kind: ConnectionType) -> dict:
+    """The configuration's JSON Schema, annotated the way Polytomic's are
+    (`sensitive`, `hidden`, `readOnly`)."""
+    properties = {}
+    for field in kind.fields:
+        prop = {"type": field.type, "title": field.title}
+        if field.description:
+            prop["description"] = field.description
+        if field.choices:
+            prop["enum"] = list(field.choices)
+        if field.default is not None:
+            prop["default"] = field.default
+        if field.type == "array":
+            prop["items"] = getattr(kind.module, "ITEMS", {}).get(field.name, {"type": "string"})
+        if field.secret:
+            prop["sensitive"] = True
+            prop["writeOnly"] = True
+        if field.readonly:
+            prop["readOnly"] = True
+        if field.name in kind.hidden:
+            prop["hidden"] = True
+        properties[field.name] = prop
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:sync-console:connection-type:{kind.id}",
+        "title": kind.name,
+        "type": "object",
+        "properties": properties,
+        "required": [f.name for f in kind.fields if f.required],
+    }

@@ -1,0 +1,169 @@
+"""What a connection type declares: its configuration fields, its OAuth flavour,
+its capabilities and where its API lives.
+
+Provider packages (integrations/salesloft, ...) describe themselves with these;
+integrations/catalogue.py collects them into one dict. Plain Python: the
+console passes in whatever comes from its settings (the sandbox URL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Callable
+
+import httpx
+
+from integrations.base import ConfigField, ConnectionFailed
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A provider URL: the real one, and its path on the sandbox.
+
+    `real` may hold {placeholders} filled from the configuration (Salesforce's {domain}).
+    """
+
+    real: str
+    sandbox: str
+
+    def url(self, sandbox_url: str = "", **values) -> str:
+        if sandbox_url:
+            return sandbox_url.rstrip("/") + self.sandbox
+        return self.real.format(**values)
+
+
+@dataclass(frozen=True)
+class OAuthSpec:
+    """How to run a provider's authorization-code flow and refresh its tokens.
+
+    extras: token-response keys kept beside the tokens (Salesforce instance_url,
+    Gong api_base_url_for_customer), stored as oauth_<key>.
+    client_fields: the configuration fields that carry the customer's own OAuth app
+    (client id, client secret); when empty the console's app is used.
+    client_auth: "body" sends client_id/secret as form fields, "basic" as HTTP Basic.
+    """
+
+    authorize: Endpoint
+    token: Endpoint
+    scopes: tuple[str, ...] = ()
+    scope_separator: str = " "
+    pkce: bool = False
+    client_auth: str = "body"
+    extras: tuple[str, ...] = ()
+    client_fields: tuple[str, str] = ("client_id", "client_secret")
+    authorize_params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    model_source: bool = False
+    model_sync_target: bool = False
+    bulk_sync_source: bool = False
+
+    def operations(self) -> list[str]:
+        names = {"model_source": "models", "model_sync_target": "modelsync_destination",
+                 "bulk_sync_source": "bulksync_source"}
+        return [name for attr, name in names.items() if getattr(self, attr)]
+
+
+@dataclass(frozen=True)
+class ConnectionType:
+    """One entry of the catalogue.
+
+    kind: "warehouse" (checked through integrations.warehouses) or "api" (an HTTP
+    provider: `module` has api_url, static_auth, check, ...).
+    hidden: fields the API accepts but the console form does not show
+    (refresh tokens handed over by API callers, a customer's own OAuth app).
+    labels: {field: {value: label}} for accepted values shown in forms.
+    """
+
+    id: str
+    name: str
+    kind: str
+    fields: tuple[ConfigField, ...]
+    capabilities: Capabilities
+    module: ModuleType
+    oauth: OAuthSpec | None = None
+    hidden: frozenset[str] = frozenset()
+    labels: dict = field(default_factory=dict)
+    description: str = ""
+    validate: Callable[[dict], list] | None = None
+
+    def field(self, name: str) -> ConfigField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def secret_fields(self) -> list[str]:
+        return [f.name for f in self.fields if f.secret]
+
+    def uses_oauth(self, config: dict) -> bool:
+        """Whether a connection configured like this authorizes through OAuth."""
+        if self.oauth is None:
+            return False
+        decide = getattr(self.module, "uses_oauth", None)
+        return decide(config) if decide else True
+
+    def needs_browser(self, config: dict) -> bool:
+        """Whether the person must visit the provider's consent page (no token yet, none handed over)."""
+        if not self.uses_oauth(config):
+            return False
+        decide = getattr(self.module, "needs_browser", None)
+        return decide(config) if decide else not config.get("oauth_refresh_token")
+
+    def problems(self, config: dict) -> list[tuple[str, str]]:
+        """Rules the field list cannot express (fields required by an auth method)."""
+        return list(self.validate(config)) if self.validate else []
+
+    def normalize(self, config: dict) -> dict:
+        normalize = getattr(self.module, "normalize", None)
+        return normalize(config) if normalize else config
+
+
+class BearerAuth(httpx.Auth):
+    def __init__(self, token: str):
+        self.token = token
+
+    def auth_flow(self, request):
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def required_when(config: dict, selector: str, value: str, names: tuple[str, ...], message: str):
+    """[(field, message)] for each of `names` left empty while config[selector] == value."""
+    if config.get(selector) != value:
+        return []
+    return [(name, message) for name in names if config.get(name) in (None, "")]
+
+
+def check_response(response: httpx.Response, what: str) -> dict:
+    """The JSON body of a check call, or ConnectionFailed in the provider's words."""
+    if response.status_code in (401, 403):
+        raise ConnectionFailed(f"{what} refused the credentials ({response.status_code}): {short_text(response)}")
+    if response.status_code >= 400:
+        raise ConnectionFailed(f"{what} answered {response.status_code}: {short_text(response)}")
+    try:
+        return response.json()
+    except ValueError:
+        raise ConnectionFailed(f"{what} answered with something other than JSON.") from None
+
+
+def short_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error", "errors"):
+            if body.get(key):
+                return str(body[key])[:200]
+    return str(body)[:200]
+
+
+def get(session, path: str, what: str, **kwargs) -> dict:
+    """GET through the session's client for a check; transport errors become ConnectionFailed."""
+    try:
+        response = session.http.get(path, **kwargs)
+    except httpx.HTTPError as error:
+        raise ConnectionFailed(f"Could not reach {what}: {error}") from None
+    return check_response(response, what)

@@ -1,0 +1,78 @@
+"""LinkedIn Ads: OAuth only. Model-sync target (matched audiences of the chosen ad accounts).
+
+`accounts` holds the ad accounts the connection works with, as
+urn:li:sponsoredAccount:<id> strings; `parameter_values` lists the choices.
+"""
+
+from integrations.base import ConfigField
+from integrations.connection_types import Capabilities, Endpoint, OAuthSpec, get
+
+TYPE_ID = "linkedinads"
+NAME = "LinkedIn Ads"
+DESCRIPTION = "Matched audiences (DMP segments) in your ad accounts."
+
+CONFIG_FIELDS = [
+    ConfigField("accounts", "Ad accounts", type="array",
+                description="The ad accounts this connection manages audiences in. Empty: all of them."),
+    ConfigField("connected_user", "Connected user", readonly=True),
+    ConfigField("oauth_refresh_token", "OAuth refresh token", secret=True),
+    ConfigField("client_id", "OAuth client id", secret=True),
+    ConfigField("client_secret", "OAuth client secret", secret=True),
+]
+HIDDEN = {"oauth_refresh_token", "client_id", "client_secret"}
+PARAMETER_FIELDS = ("accounts",)  # chosen from parameter_values once authorized
+CAPABILITIES = Capabilities(model_sync_target=True, bulk_sync_source=True)
+
+OAUTH = OAuthSpec(
+    authorize=Endpoint("https://www.linkedin.com/oauth/v2/authorization", "/linkedin/oauth/v2/authorization"),
+    token=Endpoint("https://www.linkedin.com/oauth/v2/accessToken", "/linkedin/oauth/v2/accessToken"),
+    scopes=("r_ads", "rw_ads", "rw_dmp_segments"),
+)
+API = Endpoint("https://api.linkedin.com/rest", "/linkedin/rest")
+API_VERSION = "202604"
+HEADERS = {"LinkedIn-Version": API_VERSION, "X-Restli-Protocol-Version": "2.0.0"}
+ACCOUNT_URN = "urn:li:sponsoredAccount:"
+PAGE_SIZE = 100
+
+
+def api_url(config: dict, sandbox_url: str = "") -> str:
+    return API.url(sandbox_url)
+
+
+def clean_accounts(value) -> list[str]:
+    """Accounts as URN strings, from strings or Polytomic's {"value", "label"} objects."""
+    cleaned = []
+    for item in value or []:
+        if isinstance(item, dict):
+            item = item.get("value")
+        if item in (None, ""):
+            continue
+        item = str(item)
+        cleaned.append(item if item.startswith("urn:") else ACCOUNT_URN + item)
+    return cleaned
+
+
+def check(session) -> dict:
+    get(session, "adAccountUsers", "LinkedIn", params={"q": "authenticatedUser"}, headers=HEADERS)
+    return {}
+
+
+def parameter_values(session) -> dict:
+    """{"accounts": [(value, label), ...]}: every ad account the connected member can reach."""
+    values, start = [], 0
+    while True:
+        body = get(session, "adAccounts", "LinkedIn", headers=HEADERS,
+                   params={"q": "search", "start": start, "count": PAGE_SIZE})
+        elements = body.get("elements") or []
+        for account in elements:
+            values.append((f"{ACCOUNT_URN}{account['id']}", f"{account.get('name') or account['id']} ({account['id']})"))
+        start += len(elements)
+        total = (body.get("paging") or {}).get("total")
+        if len(elements) < PAGE_SIZE or (total is not None and start >= total):
+            return {"accounts": values}
+
+
+def normalize(config: dict) -> dict:
+    if "accounts" in config:
+        config["accounts"] = clean_accounts(config["accounts"])
+    return config
