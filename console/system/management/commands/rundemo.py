@@ -22,6 +22,9 @@ class Command(BaseCommand):
     help = "Run web server, Celery worker and beat, Redis, the sandbox providers and the demo warehouse."
 
     def handle(self, *args, **options):
+        # Ctrl-C, and a plain kill, both stop everything (a shell may have set SIGINT to ignore).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         var = Path(settings.VAR_DIR)
         env = dict(os.environ)
         python = sys.executable
