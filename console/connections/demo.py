@@ -1,0 +1,38 @@
+"""Ready-made connections for the demo organization (called by `manage.py seed_demo`).
+
+The Snowflake connection is configured like the product brief's (seed 000) and
+reaches the demo warehouse through SNOWFLAKE_ENDPOINT; the SQLite one reads a
+file under var/ filled with the same demo tables. Nothing is checked here: the
+warehouse starts after seeding.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+
+from integrations.demo.warehouse import load_sqlite
+
+from . import services
+from .models import Connection
+
+SQLITE_FILE = "demo-warehouse.sqlite3"
+
+SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "secret", "dbname": "database"}
+
+
+def demo_connections() -> list[tuple[str, str, dict]]:
+    sqlite_path = Path(settings.VAR_DIR) / SQLITE_FILE
+    return [
+        ("Snowflake Connection", "snowflake", SNOWFLAKE),
+        ("Demo SQLite", "sqlite", {"path": str(sqlite_path)}),
+    ]
+
+
+def seed(organization):
+    sqlite_path = Path(settings.VAR_DIR) / SQLITE_FILE
+    if not sqlite_path.exists():
+        load_sqlite(sqlite_path)
+    for name, type_id, configuration in demo_connections():
+        if not Connection.objects.filter(organization=organization, name=name).exists():
+            services.create_connection(organization, name=name, type_id=type_id, configuration=configuration,
+                                       validate=False)
