@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "console.syncs",
     "console.targets",
     "console.engine",
+    "console.bulk",
 ]
 
 MIDDLEWARE = [
@@ -103,8 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so that worker processes in tests see the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not memory, so that worker processes in tests see the same data;
+    # one per test run, so that runs side by side don't share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -136,8 +138,15 @@ CELERY_TASK_ALWAYS_EAGER = env_flag("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     "engine-sweep": {"task": "engine.sweep", "schedule": 30.0},
     "engine-dispatch-due-syncs": {"task": "engine.dispatch_due_syncs", "schedule": 20.0},
+    "bulk-sweep": {"task": "bulk.sweep", "schedule": 30.0},
+    "bulk-dispatch-due-syncs": {"task": "bulk.dispatch_due_syncs", "schedule": 20.0},
 }
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# Calls per minute per API key (or per client address without a key); sign-in
+# attempts per email per 15 minutes.
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
+SIGNIN_ATTEMPTS_PER_15_MINUTES = int(os.environ.get("SIGNIN_ATTEMPTS_PER_15_MINUTES", "10"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

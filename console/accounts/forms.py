@@ -1,6 +1,9 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+
+from console.throttle import wait_seconds
 
 from .models import Organization, User
 
@@ -30,6 +33,17 @@ class SignUpForm(forms.Form):
 
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").lower()
+        wait = wait_seconds(f"signin:{email}", settings.SIGNIN_ATTEMPTS_PER_15_MINUTES, 900)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            raise forms.ValidationError(
+                f"Too many sign-in attempts for this account. Try again in {minutes} minute(s).",
+                code="throttled",
+            )
+        return super().clean()
 
 
 class ApiKeyForm(forms.Form):

@@ -7,9 +7,12 @@ import logging
 import re
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
+
+from console.throttle import wait_seconds
 
 from .errors import error_response
 from .models import IdempotencyRecord
@@ -43,7 +46,14 @@ class ApiConventionsMiddleware:
             response[VERSION_HEADER] = CURRENT_VERSION
             return response
         request.api_version = version
-        response = self.handle(request)
+        wait = over_budget(request)
+        if wait:
+            response = error_response(
+                429, f"Too many requests. Retry in {wait:.0f} seconds.", key="rate_limited"
+            )
+            response["Retry-After"] = str(max(1, round(wait)))
+        else:
+            response = self.handle(request)
         response[VERSION_HEADER] = version
         return as_api_error(response)
 
@@ -118,6 +128,11 @@ class ApiConventionsMiddleware:
             logger.exception("Unhandled error in %s %s", request.method, request.path)
             return error_response(500, "Internal server error.")
         return None
+
+
+def over_budget(request) -> float:
+    caller = request.headers.get("Authorization") or request.META.get("REMOTE_ADDR", "")
+    return wait_seconds(f"api:{caller}", settings.API_RATE_LIMIT_PER_MINUTE, 60)
 
 
 def sha256(*parts) -> str:

@@ -109,3 +109,15 @@ def test_create_api_key_command_names_a_missing_organization(db):
 
     with pytest.raises(CommandError, match="No organization named 'Nope'"):
         call_command("create_api_key", "--organization", "Nope")
+
+
+def test_sign_in_is_throttled_per_account(client, org_admin, settings):
+    settings.SIGNIN_ATTEMPTS_PER_15_MINUTES = 3
+    for _ in range(3):
+        client.post(reverse("signin"), {"username": "admin@example.com", "password": "wrong"})
+    response = client.post(
+        reverse("signin"), {"username": "admin@example.com", "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 200
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert client.get(reverse("settings")).status_code == 302

@@ -162,3 +162,14 @@ def test_malformed_idempotency_key_is_400(api, counter):
     body = assert_error_shape(post_with_key(api, "short", {"n": 1}), 400)
     assert body["key"] == "invalid_idempotency_key"
     assert counter == []
+
+
+def test_api_key_over_its_budget_gets_429_with_retry_after(api, other_api, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 3
+    assert [api.get("/api/me").status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get("/api/me")
+    body = assert_error_shape(response, 429)
+    assert body["key"] == "rate_limited"
+    assert 1 <= int(response["Retry-After"]) <= 61  # the window, plus one bucket at most
+    # Another key has its own budget.
+    assert other_api.get("/api/me").status_code == 200
