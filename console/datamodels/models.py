@@ -43,3 +43,15 @@ class ModelField(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "name"], name="unique_field_name_per_model")
         ]
+
+
+class ModelJob(models.Model):
+    """The outcome of a model operation asked for with ?async=true (it runs at once)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=30)  # createmodel, updatemodel, previewmodel, samplemodel, ...
+    status = models.CharField(max_length=20, default="done")  # created, running, done, failed
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
