@@ -13,5 +13,6 @@ urlpatterns = [
     path("models", include("console.datamodels.urls")),
     path("", include("console.engine.urls")),
     path("syncs", include("console.syncs.urls")),
+    path("bulk", include("console.bulk.urls")),
     path("", include("console.accounts.urls")),
 ]

@@ -1,0 +1,366 @@
+"""Bulk syncs and their executions (§2.8 of the reference), in Polytomic's wire format."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Max, OuterRef, Subquery
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from pydantic import ConfigDict
+
+from console.api.errors import ApiError, field_error
+from console.api.pagination import paginate
+from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
+
+from . import runs, services
+from .models import BulkExecution, BulkSchemaExecution, BulkSync
+
+router = Router(tags=["Bulk syncs"])
+
+ERRORS_WITH_CONFLICT = {**ERRORS, 409: ERRORS[400]}
+
+
+class Loose(Schema):
+    model_config = ConfigDict(extra="allow")
+
+
+class ScheduleIn(Loose):
+    frequency: str | None = None
+    minute: str | int | None = None
+    hour: str | int | None = None
+    day_of_week: str | int | None = None
+    day_of_month: str | int | None = None
+    month: str | int | None = None
+
+
+class BulkSyncIn(Loose):
+    name: str
+    source_connection_id: str
+    destination_connection_id: str
+    destination_configuration: dict[str, Any]
+    default_schedule: ScheduleIn
+    mode: str | None = None
+    active: bool | None = None
+    schemas: list[str | dict[str, Any]] | None = None
+    source_configuration: dict[str, Any] | None = None
+    additional_schedules: list[dict] | None = None
+    automatically_add_new_fields: str | None = None
+    automatically_add_new_objects: str | None = None
+    normalize_names: str | None = None
+    disable_record_timestamps: bool | None = None
+    policies: list[str] | None = None
+    organization_id: str | None = None
+
+
+class Actor(Schema):
+    id: str | None = None
+    name: str | None = None
+    type: str | None = None
+
+
+class BulkSyncOut(Schema):
+    id: str
+    organization_id: str
+    name: str
+    active: bool
+    mode: str
+    source_connection_id: str
+    destination_connection_id: str
+    source_configuration: dict
+    destination_configuration: dict
+    default_schedule: dict
+    additional_schedules: list[dict]
+    automatically_add_new_fields: str
+    automatically_add_new_objects: str
+    normalize_names: str
+    disable_record_timestamps: bool
+    policies: list[str]
+    schemas: list[dict]
+    created_at: datetime
+    updated_at: datetime
+    created_by: Actor | None = None
+    updated_by: Actor | None = None
+
+
+class BulkFieldOut(Schema):
+    id: str
+    name: str
+    type: str
+    enabled: bool
+    output_name: str
+    obfuscated: bool
+
+
+class BulkSchemaOut(Schema):
+    id: str
+    name: str
+    enabled: bool
+    output_name: str
+    user_output_name: str | None = None
+    tracking_field: str | None = None
+    fields: list[BulkFieldOut]
+
+
+class ActivateIn(Schema):
+    active: bool
+
+
+class ActivateOut(Schema):
+    id: str
+    active: bool
+
+
+class StartIn(Loose):
+    test: bool = False
+    resync_mode: str | None = None
+    fetch_mode: str | None = None
+    schemas: list[str] | None = None
+
+
+class ExecutionOut(Schema):
+    id: str
+    type: str
+    status: str
+    status_message: str
+    fetch_mode: str
+    resync_mode: str | None = None
+    is_test: bool
+    is_resync: bool
+    is_partial: bool
+    output_disposition: str
+    record_count: int
+    error_count: int
+    warning_count: int
+    schemas: list[dict]
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class StatusOut(Schema):
+    current_execution: ExecutionOut | None = None
+    last_execution: ExecutionOut | None = None
+    next_execution_time: datetime | None = None
+
+
+class SyncStatusOut(Loose):
+    sync_id: str
+    status: str | None = None
+    schemas: list[dict]
+
+
+class MessageOut(Schema):
+    message: str
+
+
+def body(payload) -> dict:
+    return payload.model_dump(exclude_none=True)
+
+
+def sync_of(request, sync_id) -> BulkSync:
+    return get_object_or_404(
+        BulkSync.objects.select_related("source_connection", "destination_connection", "created_by", "updated_by"),
+        pk=sync_id, organization=request.auth.organization,
+    )
+
+
+def execution_of(request, sync_id, execution_id) -> BulkExecution:
+    return get_object_or_404(BulkExecution.objects.prefetch_related("schemas"), pk=execution_id,
+                             sync=sync_of(request, sync_id))
+
+
+def schema_execution_out(item: BulkSchemaExecution) -> dict:
+    return {
+        "schema": item.schema, "output_name": item.output_name, "status": item.status,
+        "record_count": item.record_count, "deleted_count": item.deleted_count, "error_count": item.error_count,
+        "warning_count": 0, "status_message": item.status_message, "created_at": item.created_at,
+        "updated_at": item.updated_at, "started_at": item.started_at, "completed_at": item.completed_at,
+    }
+
+
+def execution_out(e: BulkExecution) -> dict:
+    """BulkSyncExecution."""
+    return {
+        "id": str(e.pk),
+        "type": "test" if e.is_test else e.trigger,
+        "status": e.status,
+        "status_message": e.status_message,
+        "fetch_mode": e.fetch_mode,
+        "resync_mode": e.resync_mode or None,
+        "is_test": e.is_test,
+        "is_resync": e.is_resync,
+        "is_partial": bool(e.only_schemas),
+        "output_disposition": "rebuild" if e.resync_mode == "rebuild" else "retain",
+        "record_count": e.record_count,
+        "error_count": e.error_count,
+        "warning_count": 0,
+        "schemas": [schema_execution_out(item) for item in e.schemas.all()],
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+        "started_at": e.started_at,
+        "completed_at": e.completed_at,
+    }
+
+
+# ---- definitions --------------------------------------------------------------------
+
+
+@router.get("/bulk/syncs", response={200: ListEnvelope(BulkSyncOut), **ERRORS})
+def list_bulk_syncs(request, active: bool | None = None):
+    syncs = BulkSync.objects.filter(organization=request.auth.organization).select_related("created_by", "updated_by")
+    if active is not None:
+        syncs = syncs.filter(active=active)
+    return {"data": [services.bulk_sync_data(s) for s in syncs]}
+
+
+@router.post("/bulk/syncs", response={200: Envelope(BulkSyncOut), **ERRORS_WITH_CONFLICT})
+def create_bulk_sync(request, payload: BulkSyncIn):
+    sync = services.create_bulk_sync(request.auth.organization, body(payload), user=request.auth.created_by)
+    return {"data": services.bulk_sync_data(sync)}
+
+
+@router.get("/bulk/syncs/status", response={200: ListEnvelope(SyncStatusOut), **ERRORS},
+            summary="The latest execution status of bulk syncs, per object")
+def list_status(request, all: bool = False, active: bool | None = None,
+                sync_id: list[UUID] = Query(None)):  # noqa: B008 - ninja's way to take a repeated parameter
+    syncs = BulkSync.objects.filter(organization=request.auth.organization)
+    if sync_id:
+        syncs = syncs.filter(pk__in=sync_id)
+        if len(syncs) != len(set(sync_id)):
+            raise ApiError(404, "Not found.", metadata={"sync_id": [str(i) for i in sync_id]})
+    elif active:
+        syncs = syncs.filter(active=True)
+    latest_status = BulkExecution.objects.filter(sync=OuterRef("pk"), is_test=False).order_by("-created_at")
+    syncs = list(syncs.annotate(last_status=Subquery(latest_status.values("status")[:1])))
+    latest = (BulkSchemaExecution.objects.filter(execution__sync__in=syncs, execution__is_test=False)
+              .values("execution__sync_id", "schema").annotate(last=Max("id")).values("last"))
+    per_sync = {}
+    for item in BulkSchemaExecution.objects.filter(id__in=latest).select_related("execution").order_by("schema"):
+        per_sync.setdefault(item.execution.sync_id, []).append({
+            "schema": item.schema, "execution_id": str(item.execution_id), "status": item.status,
+            "record_count": item.record_count, "error_count": item.error_count, "warning_count": 0,
+            "status_message": item.status_message, "started_at": item.started_at,
+            "completed_at": item.completed_at,
+        })
+    return {"data": [
+        {"sync_id": str(s.pk), "status": s.last_status, "nextExecutionTime": s.next_run_at if s.active else None,
+         "schemas": per_sync.get(s.pk, [])}
+        for s in syncs
+    ]}
+
+
+@router.get("/bulk/syncs/{id}", response={200: Envelope(BulkSyncOut), **ERRORS})
+def get_bulk_sync(request, id: UUID, refresh_schemas: bool = False):
+    sync = sync_of(request, id)
+    if refresh_schemas:
+        services.source_objects(sync.source_connection, refresh=True)
+    return {"data": services.bulk_sync_data(sync)}
+
+
+@router.put("/bulk/syncs/{id}", response={200: Envelope(BulkSyncOut), **ERRORS_WITH_CONFLICT})
+def update_bulk_sync(request, id: UUID, payload: BulkSyncIn):
+    sync = services.update_bulk_sync(sync_of(request, id), body(payload), user=request.auth.created_by)
+    return {"data": services.bulk_sync_data(sync)}
+
+
+@router.delete("/bulk/syncs/{id}", response={200: None, **ERRORS_WITH_CONFLICT})
+def delete_bulk_sync(request, id: UUID):
+    services.delete_bulk_sync(sync_of(request, id))
+    return HttpResponse(status=200)
+
+
+@router.post("/bulk/syncs/{id}/activate", response={200: Envelope(ActivateOut), **ERRORS})
+def activate_bulk_sync(request, id: UUID, payload: ActivateIn):
+    sync = services.set_active(sync_of(request, id), payload.active, user=request.auth.created_by)
+    return {"data": {"id": str(sync.pk), "active": sync.active}}
+
+
+@router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS},
+            summary="The source's objects, selected or not, with the fields of selected ones")
+def list_schemas(request, id: UUID):
+    return {"data": services.schemas_data(sync_of(request, id))}
+
+
+@router.get("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS})
+def get_schema(request, id: UUID, schema_id: str):
+    found = services.schemas_data(sync_of(request, id), schema_id=schema_id)
+    if not found:
+        raise ApiError(404, "Not found.")
+    return {"data": found[0]}
+
+
+# ---- executions ---------------------------------------------------------------------
+
+
+@router.post("/bulk/syncs/{id}/executions", response={200: Envelope(ExecutionOut), **ERRORS_WITH_CONFLICT},
+             summary="Start a bulk sync execution")
+def start(request, id: UUID, payload: StartIn = None):
+    sync = sync_of(request, id)
+    options = body(payload) if payload else {}
+    if "resync" in options:
+        raise field_error("resync", "is no longer accepted; use resync_mode (refetch, resync or rebuild)")
+    resync_mode = options.get("resync_mode") or ""
+    if resync_mode and resync_mode not in runs.RESYNC_MODES:
+        raise field_error("resync_mode", f"must be one of {', '.join(runs.RESYNC_MODES)}")
+    fetch_mode = options.get("fetch_mode") or "incremental"
+    if fetch_mode not in runs.FETCH_MODES:
+        raise field_error("fetch_mode", f"must be one of {', '.join(runs.FETCH_MODES)}")
+    if options.get("test") and resync_mode:
+        raise field_error("resync_mode", "cannot be combined with test")
+    enabled = {s["id"] for s in sync.enabled_schemas()}
+    for i, schema_id in enumerate(options.get("schemas") or []):
+        if schema_id not in enabled:
+            raise field_error(f"schemas[{i}]", f"'{schema_id}' is not an enabled schema of this bulk sync")
+    try:
+        execution = runs.start_execution(sync, trigger="api", fetch_mode=fetch_mode, resync_mode=resync_mode,
+                                         test=bool(options.get("test")), schemas=options.get("schemas"))
+    except runs.AlreadyRunning as running:
+        metadata = {"execution_id": str(running.execution.pk)} if running.execution else {}
+        raise ApiError(409, "This bulk sync is already running.", key="sync_running", metadata=metadata) from None
+    return {"data": execution_out(execution)}
+
+
+@router.get("/bulk/syncs/{id}/executions", response={200: PagedEnvelope(ExecutionOut), **ERRORS},
+            summary="List a bulk sync's executions")
+def list_executions(request, id: UUID, page_token: str | None = None, limit: int | None = None,
+                    only_terminal: bool = False, ascending: bool = False):
+    executions = sync_of(request, id).executions.prefetch_related("schemas")
+    if only_terminal:
+        executions = executions.filter(status__in=runs.TERMINAL_STATUSES)
+    items, next_token = paginate(executions, page_token, limit, descending=not ascending, max_limit=100)
+    return {"data": [execution_out(e) for e in items], "pagination": {"next_page_token": next_token}}
+
+
+@router.get("/bulk/syncs/{id}/executions/{exec_id}", response={200: Envelope(ExecutionOut), **ERRORS})
+def get_execution(request, id: UUID, exec_id: UUID):
+    return {"data": execution_out(execution_of(request, id, exec_id))}
+
+
+@router.post("/bulk/syncs/{id}/executions/{exec_id}/cancel", response={200: Envelope(MessageOut), **ERRORS})
+def cancel_execution(request, id: UUID, exec_id: UUID):
+    try:
+        return {"data": {"message": runs.cancel_execution(execution_of(request, id, exec_id))}}
+    except runs.NotCancelable as error:
+        raise ApiError(400, str(error), key="not_cancelable") from None
+
+
+@router.post("/bulk/syncs/{id}/cancel", response={200: Envelope(MessageOut), **ERRORS})
+def cancel_bulk_sync(request, id: UUID):
+    return {"data": {"message": runs.cancel_sync(sync_of(request, id))}}
+
+
+@router.get("/bulk/syncs/{id}/status", response={200: Envelope(StatusOut), **ERRORS})
+def sync_status(request, id: UUID):
+    sync = sync_of(request, id)
+    current = runs.active_execution(sync)
+    last = (sync.executions.filter(status__in=runs.TERMINAL_STATUSES, is_test=False)
+            .prefetch_related("schemas").order_by("-created_at").first())
+    return {"data": {
+        "current_execution": execution_out(current) if current else None,
+        "last_execution": execution_out(last) if last else None,
+        "next_execution_time": sync.next_run_at if sync.active else None,
+    }}
+

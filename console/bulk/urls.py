@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "bulk"
+
+# Included at "bulk" without a slash: "" is /bulk, "/new" is /bulk/new.
+urlpatterns = [
+    path("", views.bulk_list, name="list"),
+    path("/new", views.bulk_new, name="new"),
+    path("/form", views.form_step, name="form"),
+    path("/<uuid:sync_id>", views.bulk_edit, name="edit"),
+    path("/<uuid:sync_id>/runs", views.run_history, name="runs"),
+    path("/<uuid:sync_id>/runs/start", views.start_run, name="start"),
+    path("/<uuid:sync_id>/runs/<uuid:execution_id>/cancel", views.cancel_run, name="cancel"),
+]

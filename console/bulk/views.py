@@ -1,0 +1,103 @@
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from console.accounts.decorators import organization_required
+from console.api.errors import ApiError
+from console.engine.views import go
+from console.syncs.models import ACTIVE_STATUSES
+
+from . import forms, runs, services
+from .models import BulkExecution, BulkSync
+
+RUNS_SHOWN = 50
+
+
+def sync_of(request, sync_id) -> BulkSync:
+    return get_object_or_404(
+        BulkSync.objects.select_related("source_connection", "destination_connection"),
+        pk=sync_id, organization=request.organization,
+    )
+
+
+@organization_required
+def bulk_list(request):
+    syncs = request.organization.bulk_syncs.select_related("source_connection", "destination_connection")
+    return render(request, "bulk/list.html", {"syncs": syncs})
+
+
+@organization_required
+def bulk_new(request):
+    return form_page(request, None)
+
+
+@organization_required
+def bulk_edit(request, sync_id):
+    return form_page(request, sync_of(request, sync_id))
+
+
+def form_page(request, sync):
+    error = None
+    if request.method == "POST":
+        data = forms.definition(request.POST)
+        try:
+            if sync is None:
+                sync = services.create_bulk_sync(request.organization, data, user=request.user)
+            else:
+                sync = services.update_bulk_sync(sync, data, user=request.user)
+        except ApiError as failure:
+            error = failure
+        else:
+            messages.success(request, f"Saved {sync.name}.")
+            return redirect("bulk:runs", sync_id=sync.pk)
+    else:
+        data = forms.from_sync(sync) if sync else forms.blank()
+    context = {"f": forms.context(request.organization, data), "sync": sync, "error": error}
+    return render(request, "bulk/form.html", context, status=400 if error else 200)
+
+
+@require_POST
+@organization_required
+def form_step(request):
+    """The form again after one change: the chosen source's objects, a chosen object's fields."""
+    sync = sync_of(request, request.POST["sync_id"]) if request.POST.get("sync_id") else None
+    data = forms.definition(request.POST)
+    return render(request, "bulk/_form.html", {"f": forms.context(request.organization, data), "sync": sync})
+
+
+@organization_required
+def run_history(request, sync_id):
+    sync = sync_of(request, sync_id)
+    executions = list(sync.executions.prefetch_related("schemas")[:RUNS_SHOWN])
+    now = timezone.now()
+    for e in executions:
+        e.duration = ((e.completed_at or now) - e.started_at) if e.started_at else None
+    context = {"sync": sync, "executions": executions,
+               "active": any(e.status in ACTIVE_STATUSES for e in executions)}
+    template = "bulk/_runs_table.html" if request.htmx and request.GET.get("part") else "bulk/runs.html"
+    return render(request, template, context)
+
+
+@require_POST
+@organization_required
+def start_run(request, sync_id):
+    sync = sync_of(request, sync_id)
+    kind = request.POST.get("kind", "run")
+    try:
+        runs.start_execution(sync, trigger="manual", resync_mode="resync" if kind == "resync" else "")
+    except runs.AlreadyRunning:
+        messages.warning(request, "This bulk sync is already running.")
+    return go(request, reverse("bulk:runs", args=[sync.pk]))
+
+
+@require_POST
+@organization_required
+def cancel_run(request, sync_id, execution_id):
+    execution = get_object_or_404(BulkExecution, pk=execution_id, sync=sync_of(request, sync_id))
+    try:
+        messages.info(request, runs.cancel_execution(execution))
+    except runs.NotCancelable as error:
+        messages.warning(request, str(error))
+    return go(request, reverse("bulk:runs", args=[sync_id]))
