@@ -19,11 +19,13 @@ import httpx
 from django.conf import settings
 
 from integrations.base import ConnectionFailed, ProviderSession
+from integrations.http import RetryingTransport
 
 from . import oauth, services
 from .models import Connection
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+SHORT_RATE_WAIT = 15.0  # seconds of 429 waits a page's discovery call accepts
 
 
 class OAuthTokenAuth(httpx.Auth):
@@ -56,9 +58,12 @@ class OAuthTokenAuth(httpx.Auth):
             self.expiry = config.get("oauth_token_expiry")
 
 
-def provider_session(connection: Connection) -> ProviderSession:
+def provider_session(connection: Connection, limiter=None, rate_wait: float = SHORT_RATE_WAIT) -> ProviderSession:
     """The provider's API client for this connection. Raises ConnectionFailed when the
-    connection cannot be used yet (not authorized), NeedsReconnect when its grant is gone."""
+    connection cannot be used yet (not authorized), NeedsReconnect when its grant is gone.
+
+    Requests retry 5xx and network errors and wait out 429s (up to `rate_wait` seconds);
+    `limiter` (acquire/rate_limited) shares the connection's API budget between workers."""
     kind = services.connection_type(connection.type)
     if kind.kind != "api":
         raise ConnectionFailed(f"{kind.name} connections have no HTTP API session.")
@@ -75,5 +80,6 @@ def provider_session(connection: Connection) -> ProviderSession:
         auth = module.static_auth(config)
     base_url = module.api_url(config, settings.SANDBOX_URL)
     headers = module.headers(config) if hasattr(module, "headers") else {}
-    http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT)
+    transport = RetryingTransport(limiter, max_rate_wait=rate_wait)
+    http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)
     return ProviderSession(config=config, http=http, urls={"api": base_url})
