@@ -167,7 +167,10 @@ def open_writer(sync: Sync):
     from console.connections.sessions import provider_session
     from integrations.writers import make_writer
 
-    session = provider_session(sync.target_connection)
+    from .ratelimit import limiter_for
+
+    session = provider_session(sync.target_connection, limiter=limiter_for(sync.target_connection),
+                               rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"))
     return make_writer(sync.target_connection.type, session, write_spec(sync))
 
 
