@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import lru_cache
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -268,11 +269,16 @@ def lookups(kind, properties: dict) -> dict:
             "_external_id": properties.get("external_id") or None}
 
 
+@lru_cache(maxsize=16)
+def millis(stamp: str) -> int:
+    return to_epoch_ms(stamp)
+
+
 def new_record(state, kind, properties: dict, stamp: str) -> dict:
     values = {k: v for k, v in properties.items() if v != ""}
     values.update({"createdate": stamp, tracking(kind): stamp})
     return state.insert(kind, {"properties": values, "createdAt": stamp, "updatedAt": stamp, "archived": False,
-                               "_modified": to_epoch_ms(stamp), **lookups(kind, values)})
+                               "_modified": millis(stamp), **lookups(kind, values)})
 
 
 def changed_record(state, kind, doc: dict, properties: dict, stamp: str) -> dict:
@@ -283,7 +289,7 @@ def changed_record(state, kind, doc: dict, properties: dict, stamp: str) -> dict
         else:
             values[name] = value
     values[tracking(kind)] = stamp
-    doc = {**doc, "properties": values, "updatedAt": stamp, "_modified": to_epoch_ms(stamp), **lookups(kind, values)}
+    doc = {**doc, "properties": values, "updatedAt": stamp, "_modified": millis(stamp), **lookups(kind, values)}
     return state.put(kind, doc)
 
 
@@ -520,12 +526,15 @@ def archive(state, kind, doc):
                                    "_email": None, "_domain": None, "_external_id": None})
 
 
-def duplicate(state, kind, clean, own_id=None) -> str | None:
-    """HubSpot's conflict message when a unique value (a contact's email, external_id) is taken."""
+def duplicate(state, kind, clean, own_id=None, matched_on=None) -> str | None:
+    """HubSpot's conflict message when a unique value (a contact's email, external_id) is taken.
+
+    `matched_on` names the property the record was just found by, which needs no second look.
+    """
     checks = []
-    if kind == "contacts" and clean.get("email"):
+    if kind == "contacts" and clean.get("email") and matched_on != "email":
         checks.append(("_email", clean["email"].strip().lower()))
-    if clean.get("external_id"):
+    if clean.get("external_id") and matched_on != "external_id":
         checks.append(("_external_id", clean["external_id"]))
     for field, value in checks:
         found = state.find_one(kind, **{field: value})
@@ -667,7 +676,7 @@ def batch_upsert(ctx, request, token, object):
                                            f"of the input ({value}).", trace, [value]))
                 continue
             doc = existing.get(key)
-            conflict = duplicate(ctx.state, kind, clean, doc["id"] if doc else None)
+            conflict = duplicate(ctx.state, kind, clean, doc["id"] if doc else None, id_property)
             if conflict:
                 errors.append(simple_error("CONFLICT", conflict, trace, [value]))
                 continue
