@@ -57,7 +57,8 @@ class Worker:
         with open(self.log_path, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "console", "worker", "-l", "info", "-P", "threads",
-                 "-c", "2", "-n", self.name, "-Q", QUEUE, "--without-mingle", "--without-gossip"],
+                 "-c", "2", "-n", self.name, "-Q", self.env["ENGINE_QUEUE"], "--without-mingle",
+                 "--without-gossip"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60
