@@ -119,3 +119,15 @@ def test_a_rejected_record_shows_salesloft_message_and_is_retried_next_run(
     assert blocked["id"] in enrolled(e2e)
     assert writes(requests_since_clear(e2e)) == {"PUT /salesloft/v2/people/<int:id>.json": 1,
                                                  "POST /salesloft/v2/cadence_memberships.json": 1}
+
+
+def test_429s_are_waited_out_not_failures(e2e, cadence_sync, public_api):
+    sync_id, _ = cadence_sync(5)
+    e2e.faults(burst_429=3, retry_after=1, path="/salesloft/v2/")
+    clear_requests(e2e)
+    run = public_api.run(sync_id)
+    assert run["status"] == "completed", run
+    assert (run["counts"]["inserted"], run["counts"]["errored"]) == (5, 0)
+    assert len(people(e2e)) == 5 and len(enrolled(e2e)) == 5
+    # The first lookup met three 429s in a row and was sent a fourth time.
+    assert requests_since_clear(e2e)["rules"]["GET /salesloft/v2/people.json"] == 4
