@@ -2,7 +2,7 @@
 
 import importlib
 
-NAMES = ("salesloft", "gong", "linkedin", "salesforce", "hubspot")
+NAMES = ("salesloft", "gong", "linkedin", "salesforce", "hubspot", "webhook_sink")
 
 PROVIDERS = []
 for _name in NAMES:
