@@ -148,49 +148,39 @@ class SalesloftWriter(Writer):
         return "person" if self.collection == "people" else "account"
 
 
-class PeopleWriter(SalesloftWriter):
+class UpsertingWriter(SalesloftWriter):
+    """People or accounts: updateOrCreate is one upsert call per record, matched by Salesloft."""
+
+    upsert_keys: dict = {}
+
+    def write(self, records):
+        if self.spec.mode != "updateOrCreate":
+            return super().write(records)
+        return [self.upsert(r) for r in records]
+
+    def upsert(self, record) -> RecordOutcome:
+        key = self.upsert_keys[self.identity_field]
+        body = {**self.body(record), "upsert_key": key, key: record.identity}
+        response = self.call("POST", f"{self.singular}_upserts.json", json=body)
+        if response.status_code >= 400:
+            return RecordOutcome(record.identity, ok=False, error=response_error(response), payload=body)
+        data = response.json()["data"]
+        action = "inserted" if data.get("upsert_type") == "create" else "updated"
+        return RecordOutcome(record.identity, ok=True, action=action, target_id=str(data[self.singular]["id"]))
+
+
+class PeopleWriter(UpsertingWriter):
     collection = "people"
     names = PERSON_ATTRIBUTES
     lookups = PERSON_LOOKUPS
     upsert_keys = {"Email": "email_address", "CrmId": "crm_id", "Id": "id"}
 
-    def write(self, records):
-        if self.spec.mode != "updateOrCreate":
-            return super().write(records)
-        return [self.upsert(r) for r in records]
 
-    def upsert(self, record) -> RecordOutcome:
-        """One call: Salesloft matches on the upsert key and creates or updates."""
-        key = self.upsert_keys[self.identity_field]
-        body = {**self.body(record), "upsert_key": key, key: record.identity}
-        response = self.call("POST", "person_upserts.json", json=body)
-        if response.status_code >= 400:
-            return RecordOutcome(record.identity, ok=False, error=response_error(response), payload=body)
-        data = response.json()["data"]
-        action = "inserted" if data.get("upsert_type") == "create" else "updated"
-        return RecordOutcome(record.identity, ok=True, action=action, target_id=str(data["person"]["id"]))
-
-
-class AccountsWriter(SalesloftWriter):
+class AccountsWriter(UpsertingWriter):
     collection = "accounts"
     names = ACCOUNT_ATTRIBUTES
     lookups = ACCOUNT_LOOKUPS
     upsert_keys = {"Domain": "domain", "CrmId": "crm_id", "Id": "id"}
-
-    def write(self, records):
-        if self.spec.mode != "updateOrCreate":
-            return super().write(records)
-        return [self.upsert(r) for r in records]
-
-    def upsert(self, record) -> RecordOutcome:
-        key = self.upsert_keys[self.identity_field]
-        body = {**self.body(record), "upsert_key": key, key: record.identity}
-        response = self.call("POST", "account_upserts.json", json=body)
-        if response.status_code >= 400:
-            return RecordOutcome(record.identity, ok=False, error=response_error(response), payload=body)
-        data = response.json()["data"]
-        action = "inserted" if data.get("upsert_type") == "create" else "updated"
-        return RecordOutcome(record.identity, ok=True, action=action, target_id=str(data["account"]["id"]))
 
 
 class CadenceWriter(SalesloftWriter):
