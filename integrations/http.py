@@ -76,14 +76,12 @@ class RetryingTransport(httpx.BaseTransport):
                         f"waited {rate_waited:.0f} s in all.", seconds,
                     )
                 rate_waited += seconds
+                waited = 0.0
                 if self.limiter is not None:
-                    self.limiter.rate_limited(seconds)  # the next acquire() waits it out
-                    waited = time.monotonic()
-                    self.limiter.acquire(0)
-                    if time.monotonic() - waited < seconds * 0.5:
-                        self.sleep(seconds)  # a limiter that does not pause
-                else:
-                    self.sleep(seconds)
+                    self.limiter.rate_limited(seconds)  # every worker on this budget pauses
+                    waited = self.limiter.acquire(0) or 0.0  # ... this one included
+                if seconds - waited > 0.05:
+                    self.sleep(seconds - waited)
                 continue
             if response.status_code >= 500 and failures + 1 < self.attempts:
                 failures += 1
