@@ -1,0 +1,85 @@
+"""HTTP API writer against the sandbox's webhook sink (/webhook/...), which keeps every request."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from integrations.base import ConnectorError
+
+from .conftest import record
+
+
+@pytest.fixture
+def sink(sandbox):
+    return f"{sandbox.url}/webhook"
+
+
+def received(inspector) -> list[dict]:
+    return inspector.docs("webhook", "requests")
+
+
+def rows(n):
+    return [record(f"user{i}@example.com", email=f"user{i}@example.com", plan="pro", secret_note=f"n{i}")
+            for i in range(n)]
+
+
+def test_one_request_per_record_without_batching(writer_for, inspector, sink):
+    writer = writer_for("httpapi", "endpoint", mode="append",
+                        configuration={"url": f"{sink}/hooks/users", "method": "PUT",
+                                       "headers": "X-Source:polytomic, X-Env:test",
+                                       "exclude_attributes": ["secret_note"]})
+    outcomes = writer.write(rows(3))
+    assert [o.ok for o in outcomes] == [True, True, True]
+    assert [o.target_id for o in outcomes] == ["1", "2", "3"]  # the sink answers {"id": ...}
+    seen = received(inspector)
+    assert [r["method"] for r in seen] == ["PUT"] * 3 and {r["path"] for r in seen} == {"/hooks/users"}
+    assert seen[0]["body"] == {"email": "user0@example.com", "plan": "pro"}
+    assert seen[0]["headers"]["x-source"] == "polytomic" and seen[0]["headers"]["x-env"] == "test"
+    assert seen[0]["headers"]["content-type"] == "application/json"
+
+
+def test_batching_sends_json_arrays_of_at_most_the_batch_size(writer_for, inspector, sink):
+    writer = writer_for("httpapi", "endpoint", mode="append",
+                        configuration={"url": f"{sink}/bulk", "batch": True, "batch_size": 2})
+    assert writer.batch_size == 2
+    outcomes = writer.write(rows(5))
+    assert all(o.ok for o in outcomes)
+    bodies = [r["body"] for r in received(inspector)]
+    assert [len(b) for b in bodies] == [2, 2, 1]
+    assert [item["email"] for b in bodies for item in b] == [f"user{i}@example.com" for i in range(5)]
+
+
+def test_a_refusal_fails_the_batch_with_status_and_body(writer_for, inspector, sink):
+    writer = writer_for("httpapi", "endpoint", mode="append",
+                        configuration={"url": f"{sink}/status/422/bulk", "batch": True, "batch_size": 10})
+    outcomes = writer.write(rows(3))
+    assert [o.ok for o in outcomes] == [False] * 3
+    assert outcomes[0].error.startswith("HTTP 422: ")
+    assert "The sink was told to answer 422." in outcomes[0].error
+    assert outcomes[0].payload == {"email": "user0@example.com", "plan": "pro", "secret_note": "n0"}
+
+
+def test_connection_settings_and_url_placeholders(session_for, inspector, sink):
+    from integrations.base import WriteSpec
+    from integrations.writers import make_writer
+
+    session = session_for("httpapi", {"url": f"{sink}/accounts/{{account_id}}", "method": "PATCH"})
+    writer = make_writer("httpapi", session, WriteSpec(object_id="endpoint", mode="updateOrCreate",
+                                                       identity_field="account_id"))
+    outcomes = writer.write([
+        record("a 1", account_id="a 1", renewal=date(2026, 3, 1), seats=Decimal("12")),
+        record("b2", account_id="", renewal=None, seats=Decimal("1.5")),
+    ])
+    assert outcomes[0].ok
+    assert not outcomes[1].ok and "account_id" in outcomes[1].error
+    [seen] = received(inspector)
+    assert seen["method"] == "PATCH" and seen["path"] == "/accounts/a 1"  # sent as a%201, decoded by the sink
+    assert seen["body"] == {"account_id": "a 1", "renewal": "2026-03-01", "seats": 12}
+
+
+def test_bad_configuration_is_refused(writer_for):
+    with pytest.raises(ConnectorError):
+        writer_for("httpapi", "endpoint", configuration={"url": "ftp://example.com"})
+    with pytest.raises(ConnectorError):
+        writer_for("httpapi", "endpoint", configuration={"url": "http://example.com", "method": "TRACE"})
