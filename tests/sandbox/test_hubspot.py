@@ -39,6 +39,7 @@ def test_oauth_dance_refresh_and_uninstall(hs):
             "redirect_uri": CALLBACK, "code": back["code"]}
     tokens = httpx.post(f"{hs}/oauth/v1/token", data=form).json()
     assert tokens["token_type"] == "bearer" and tokens["token_use"] == "access_token"
+    assert tokens["expires_in"] == 1800
     assert tokens["hub_id"] and tokens["scopes"] == ["oauth", "crm.objects.contacts.read"]
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
 

@@ -130,3 +130,13 @@ def test_list_membership_add_and_remove(writer_for, inspector):
     [gone] = remover.remove([record("ada@lovelace.example")])
     assert gone.ok and gone.action == "removed"
     assert inspector.docs("hubspot", "list_members") == []
+
+
+def test_upsert_on_a_unique_custom_property(writer_for, inspector):
+    writer = writer_for("hubspot", "companies", identity_field="external_id")
+    outcomes = writer.write([record("acct-1", name="Acme"), record("acct-2", name="Globex")])
+    assert [(o.ok, o.action) for o in outcomes] == [(True, "inserted"), (True, "inserted")]
+    [again] = writer.write([record("acct-1", name="Acme Corp")])
+    assert again.ok and again.action == "updated" and again.target_id == outcomes[0].target_id
+    names = {d["properties"].get("external_id"): d["properties"]["name"] for d in inspector.docs("hubspot", "companies")}
+    assert names["acct-1"] == "Acme Corp" and names["acct-2"] == "Globex"

@@ -41,6 +41,7 @@ SETTINGS = {
     "hubspot_requests_per_10s": 100,  # Free/Starter; Professional and Enterprise allow 190
     "hubspot_requests_per_day": 250000,
     "hubspot_search_per_second": 5,
+    "hubspot_token_lifetime": 1800,  # HubSpot access tokens last 30 minutes
 }
 
 INDEXES = ("_email", "_domain", "_external_id", "_modified", "list_id")
