@@ -29,7 +29,7 @@ class Source(Loose):
     field: str
 
 
-class Identity(Loose):
+class IdentityMapping(Loose):
     source: Source
     target: str
     function: str | None = None
@@ -38,7 +38,7 @@ class Identity(Loose):
 
 
 class Identities(Loose):
-    mappings: list[Identity]
+    mappings: list[IdentityMapping]
     strategy: str | None = None
 
 
@@ -97,7 +97,7 @@ class SyncIn(Loose):
     target: Target
     schedule: Schedule | None = None
     fields: list[SyncField] | None = None
-    identity: Identity | None = None
+    identity: IdentityMapping | None = None
     identities: Identities | None = None
     override_fields: list[OverrideField] | None = None
     overrides: list[dict] | None = None
