@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
+from integrations.base import ConnectorError
 
 from . import runs, services
 from .models import BulkExecution, BulkSchemaExecution, BulkSync
@@ -20,6 +21,7 @@ from .models import BulkExecution, BulkSchemaExecution, BulkSync
 router = Router(tags=["Bulk syncs"])
 
 ERRORS_WITH_CONFLICT = {**ERRORS, 409: ERRORS[400]}
+ERRORS_WITH_SOURCE = {**ERRORS, 502: ERRORS[400]}
 
 
 class Loose(Schema):
@@ -112,14 +114,14 @@ class ActivateOut(Schema):
     active: bool
 
 
-class StartIn(Loose):
+class BulkStartIn(Loose):
     test: bool = False
     resync_mode: str | None = None
     fetch_mode: str | None = None
     schemas: list[str] | None = None
 
 
-class ExecutionOut(Schema):
+class BulkExecutionOut(Schema):
     id: str
     type: str
     status: str
@@ -140,9 +142,9 @@ class ExecutionOut(Schema):
     completed_at: datetime | None = None
 
 
-class StatusOut(Schema):
-    current_execution: ExecutionOut | None = None
-    last_execution: ExecutionOut | None = None
+class BulkStatusOut(Schema):
+    current_execution: BulkExecutionOut | None = None
+    last_execution: BulkExecutionOut | None = None
     next_execution_time: datetime | None = None
 
 
@@ -278,15 +280,22 @@ def activate_bulk_sync(request, id: UUID, payload: ActivateIn):
     return {"data": {"id": str(sync.pk), "active": sync.active}}
 
 
-@router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS},
+def schemas_from_source(sync, schema_id=None):
+    try:
+        return services.schemas_data(sync, schema_id=schema_id)
+    except ConnectorError as error:
+        raise ApiError(502, f"Could not read the source's objects: {error}", key="source_discovery_failed") from error
+
+
+@router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS_WITH_SOURCE},
             summary="The source's objects, selected or not, with the fields of selected ones")
 def list_schemas(request, id: UUID):
-    return {"data": services.schemas_data(sync_of(request, id))}
+    return {"data": schemas_from_source(sync_of(request, id))}
 
 
-@router.get("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS})
+@router.get("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS_WITH_SOURCE})
 def get_schema(request, id: UUID, schema_id: str):
-    found = services.schemas_data(sync_of(request, id), schema_id=schema_id)
+    found = schemas_from_source(sync_of(request, id), schema_id=schema_id)
     if not found:
         raise ApiError(404, "Not found.")
     return {"data": found[0]}
@@ -295,9 +304,9 @@ def get_schema(request, id: UUID, schema_id: str):
 # ---- executions ---------------------------------------------------------------------
 
 
-@router.post("/bulk/syncs/{id}/executions", response={200: Envelope(ExecutionOut), **ERRORS_WITH_CONFLICT},
+@router.post("/bulk/syncs/{id}/executions", response={200: Envelope(BulkExecutionOut), **ERRORS_WITH_CONFLICT},
              summary="Start a bulk sync execution")
-def start(request, id: UUID, payload: StartIn = None):
+def start(request, id: UUID, payload: BulkStartIn = None):
     sync = sync_of(request, id)
     options = body(payload) if payload else {}
     if "resync" in options:
@@ -323,7 +332,7 @@ def start(request, id: UUID, payload: StartIn = None):
     return {"data": execution_out(execution)}
 
 
-@router.get("/bulk/syncs/{id}/executions", response={200: PagedEnvelope(ExecutionOut), **ERRORS},
+@router.get("/bulk/syncs/{id}/executions", response={200: PagedEnvelope(BulkExecutionOut), **ERRORS},
             summary="List a bulk sync's executions")
 def list_executions(request, id: UUID, page_token: str | None = None, limit: int | None = None,
                     only_terminal: bool = False, ascending: bool = False):
@@ -334,7 +343,7 @@ def list_executions(request, id: UUID, page_token: str | None = None, limit: int
     return {"data": [execution_out(e) for e in items], "pagination": {"next_page_token": next_token}}
 
 
-@router.get("/bulk/syncs/{id}/executions/{exec_id}", response={200: Envelope(ExecutionOut), **ERRORS})
+@router.get("/bulk/syncs/{id}/executions/{exec_id}", response={200: Envelope(BulkExecutionOut), **ERRORS})
 def get_execution(request, id: UUID, exec_id: UUID):
     return {"data": execution_out(execution_of(request, id, exec_id))}
 
@@ -352,7 +361,7 @@ def cancel_bulk_sync(request, id: UUID):
     return {"data": {"message": runs.cancel_sync(sync_of(request, id))}}
 
 
-@router.get("/bulk/syncs/{id}/status", response={200: Envelope(StatusOut), **ERRORS})
+@router.get("/bulk/syncs/{id}/status", response={200: Envelope(BulkStatusOut), **ERRORS})
 def sync_status(request, id: UUID):
     sync = sync_of(request, id)
     current = runs.active_execution(sync)
