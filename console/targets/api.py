@@ -86,7 +86,7 @@ class ModeOut(Schema):
     supports_target_filters: bool
 
 
-class TargetObjectOut(Schema):
+class TargetDescriptionOut(Schema):
     id: str
     name: str
     fields: list[TargetFieldOut]
@@ -143,7 +143,7 @@ def target_creation_property(request, id: UUID, property: str):
         return {"data": services.creation_property(connection, property)}
 
 
-@router.get("/connections/{id}/modelsync/target/fields", response={200: Envelope(TargetObjectOut), **ERRORS}, exclude_none=True)
+@router.get("/connections/{id}/modelsync/target/fields", response={200: Envelope(TargetDescriptionOut), **ERRORS}, exclude_none=True)
 def target_fields(request, id: UUID, target: str | None = None, refresh: bool = False):
     connection = target_connection(request, id)
     properties = creation_properties(request.GET)
