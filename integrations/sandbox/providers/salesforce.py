@@ -442,6 +442,7 @@ def insert_record(state, obj, values: dict) -> dict:
            "LastModifiedDate": moment, "LastModifiedById": USER_ID, "SystemModstamp": moment}
     if obj.field("OwnerId") is not None:
         doc["OwnerId"] = USER_ID
+    doc.update({f["name"]: False for f in obj.fields if f["type"] == "boolean"})
     doc.update(obj.defaults())
     doc.update({k: v for k, v in cleaned.items() if v is not None or k not in doc})
     return state.insert(obj.name, derived(obj, doc))
