@@ -297,3 +297,44 @@ def test_bulk_source_reads_full_and_incremental(sandbox, hs):
     changed = [row for batch in later for row in batch]
     assert [(r["email"], r["firstname"]) for r in changed] == [("person7@example.com", "Seven")]
     http.close()
+
+
+# -- HubSpot's own SDK reads every answer ------------------------------------------------------------
+
+def test_official_sdk_models_accept_the_answers(sandbox, hs):
+    """hubspot-api-client is generated from HubSpot's OpenAPI specs; with client-side validation on,
+    its models refuse answers that miss required fields or use unknown enum values."""
+    pytest.importorskip("hubspot")
+    from hubspot import HubSpot
+    from hubspot.crm import contacts as models
+
+    client = HubSpot(access_token="sandbox-api-key", host=hs, client_side_validation=True)
+    upserted = client.crm.contacts.batch_api.upsert(models.BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+        models.SimplePublicObjectBatchInputUpsert(id="x@example.com", id_property="email",
+                                                  properties={"firstname": "X"}),
+        models.SimplePublicObjectBatchInputUpsert(id="ada@lovelace.example", id_property="email",
+                                                  properties={"lifecyclestage": "royalty"})]))
+    assert upserted.status == "COMPLETE" and upserted.results[0].new is True and upserted.num_errors == 1
+    read = client.crm.contacts.batch_api.read(models.BatchReadInputSimplePublicObjectId(
+        id_property="email", inputs=[models.SimplePublicObjectId(id="x@example.com"),
+                                     models.SimplePublicObjectId(id="no@example.com")],
+        properties=["email"], properties_with_history=[]))
+    assert read.results[0].properties["email"] == "x@example.com" and read.errors[0].category == "OBJECT_NOT_FOUND"
+    created = client.crm.contacts.batch_api.create(models.BatchInputSimplePublicObjectBatchInputForCreate(
+        inputs=[models.SimplePublicObjectBatchInputForCreate(properties={"email": "y@example.com"}, associations=[])]))
+    updated = client.crm.contacts.batch_api.update(models.BatchInputSimplePublicObjectBatchInput(
+        inputs=[models.SimplePublicObjectBatchInput(id=created.results[0].id, properties={"firstname": "Y"})]))
+    assert updated.results[0].properties["firstname"] == "Y"
+    page = client.crm.contacts.basic_api.get_page(limit=2, properties=["email"])
+    assert len(page.results) == 2 and page.paging.next.after
+    found = client.crm.contacts.search_api.do_search(models.PublicObjectSearchRequest(
+        filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT", "value": "0"}]}],
+        sorts=["lastmodifieddate"], properties=["email"], limit=2))
+    assert found.total == 4 and len(found.results) == 2
+    assert len(client.crm.properties.core_api.get_all("companies").results) > 5
+    lists = client.crm.lists.lists_api.do_search({"query": "", "count": 10, "offset": 0,
+                                                  "processingTypes": ["MANUAL"]})
+    assert [item.name for item in lists.lists] == ["Newsletter subscribers"]
+    listed = client.crm.lists.lists_api.get_by_id(lists.lists[0].list_id)
+    added = client.crm.lists.memberships_api.add(listed.list.list_id, [read.results[0].id])
+    assert added.records_ids_added == [read.results[0].id]

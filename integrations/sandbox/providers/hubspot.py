@@ -839,11 +839,16 @@ def searched(ctx, kind, groups, sorts) -> list[dict]:
 
 # -- lists ----------------------------------------------------------------------------------------
 
-def render_list(ctx, doc, with_size=False) -> dict:
+def render_list(ctx, doc, size=False, searched=False) -> dict:
+    """A list as GET /lists/{id} shows it (with `size`) or as search results do (size under
+    `additionalProperties.hs_list_size`)."""
     body = {k: v for k, v in doc.items() if not k.startswith("_") and k != "id"}
     body["listId"] = str(doc["id"])
-    if with_size:
-        body["size"] = ctx.state.count("list_members", list_id=doc["id"])
+    members = ctx.state.count("list_members", list_id=doc["id"]) if size or searched else None
+    if size:
+        body["size"] = members
+    if searched:
+        body["additionalProperties"] = {"hs_list_size": str(members)}
     return body
 
 
@@ -886,13 +891,13 @@ def search_lists(ctx, request, token):
     docs = [d for d in ctx.state.find("lists")
             if query in d["name"].lower() and (kinds is None or d["processingType"] in kinds)]
     chunk = docs[offset:offset + count]
-    return json_response({"lists": [render_list(ctx, d, with_size=True) for d in chunk],
+    return json_response({"lists": [render_list(ctx, d, searched=True) for d in chunk],
                           "hasMore": offset + count < len(docs), "offset": offset + len(chunk), "total": len(docs)})
 
 
 @api("crm.lists.read")
 def get_list(ctx, request, token, list_id):
-    return json_response({"list": render_list(ctx, _list(ctx, list_id), with_size=True)})
+    return json_response({"list": render_list(ctx, _list(ctx, list_id), size=True)})
 
 
 def _member_ids(request) -> list[str]:
