@@ -230,6 +230,7 @@ class SalesforceWriter(Writer):
         if self.spec.mode == "remove":
             return self.remove(records)
         outcomes: list[RecordOutcome | None] = [None] * len(records)
+        self.refusals = []
         fields = [record.fields for record in records]
         order = self.ordered(fields)
         order = self.check_relationships(records, fields, order, outcomes)
@@ -243,6 +244,8 @@ class SalesforceWriter(Writer):
                 self.send(object_name, "update", items, records, outcomes, use_bulk)
             for object_name, items in inserts.items():
                 self.send(object_name, "insert", items, records, outcomes, use_bulk)
+        if self.refusals and not any(o is not None and o.ok for o in outcomes):
+            raise self.refusals[0]  # nothing got through: the whole batch was refused
         return [o or RecordOutcome(r.identity, ok=False, error="Salesforce gave no result for this record.")
                 for r, o in zip(records, outcomes)]
 
@@ -404,24 +407,38 @@ class SalesforceWriter(Writer):
     # ---- sending --------------------------------------------------------------------------
 
     def send(self, object_name, operation, items, records, outcomes, use_bulk):
-        """Write [(position, values)] with one operation; fills outcomes at those positions."""
+        """Write [(position, values)] with one operation; fills outcomes at those positions.
+
+        A request Salesforce refuses as a whole fails its own records with its message;
+        a lost session or a spent allocation stops the batch."""
         if not items:
             return
-        if use_bulk:
-            self.send_bulk(object_name, operation, items, records, outcomes)
-            return
-        for start in range(0, len(items), self.rest_batch):
-            chunk = items[start:start + self.rest_batch]
-            body = {"allOrNone": False,
-                    "records": [{"attributes": {"type": object_name}, **values} for _, values in chunk]}
-            if operation == "upsert":
-                results = self.json("PATCH", f"composite/sobjects/{object_name}/{self.identity}", json=body)
-            elif operation == "update":
-                results = self.json("PATCH", "composite/sobjects", json=body)
-            else:
-                results = self.json("POST", "composite/sobjects", json=body)
-            for (i, values), result in zip(chunk, results):
-                outcomes[i] = self.outcome(records[i], operation, result, values)
+        step = self.bulk_batch if use_bulk else self.rest_batch
+        for start in range(0, len(items), step):
+            chunk = items[start:start + step]
+            try:
+                if use_bulk:
+                    self.send_bulk(object_name, operation, chunk, records, outcomes)
+                else:
+                    self.send_rest(object_name, operation, chunk, records, outcomes)
+            except (ConnectionFailed, RateLimited):
+                raise
+            except ConnectorError as error:
+                self.refusals.append(error)
+                for i, values in chunk:
+                    outcomes[i] = RecordOutcome(records[i].identity, ok=False, error=str(error), payload=values)
+
+    def send_rest(self, object_name, operation, chunk, records, outcomes):
+        """One sObject collections call (at most 200 records)."""
+        body = {"allOrNone": False, "records": [{"attributes": {"type": object_name}, **values} for _, values in chunk]}
+        if operation == "upsert":
+            results = self.json("PATCH", f"composite/sobjects/{object_name}/{self.identity}", json=body)
+        elif operation == "update":
+            results = self.json("PATCH", "composite/sobjects", json=body)
+        else:
+            results = self.json("POST", "composite/sobjects", json=body)
+        for (i, values), result in zip(chunk, results):
+            outcomes[i] = self.outcome(records[i], operation, result, values)
 
     def outcome(self, record, operation, result, values) -> RecordOutcome:
         if not result.get("success"):
@@ -435,18 +452,17 @@ class SalesforceWriter(Writer):
     # ---- Bulk API 2.0 ------------------------------------------------------------------------
 
     def send_bulk(self, object_name, operation, items, records, outcomes):
+        """One ingest job: create, upload the CSV, close, wait, then read its results.
+
+        Results come back in no particular order and echo the uploaded columns, so each
+        result row is matched to its record by those cells."""
         header = list(dict.fromkeys(name for _, values in items for name in values))
         blank = "#N/A" if self.insert_nulls and operation != "insert" else ""
         rows = [[csv_cell(values[name], blank) if name in values else "" for name in header] for _, values in items]
         positions = defaultdict(deque)  # a row's cells -> positions of the records it came from
         for (i, _), row in zip(items, rows):
             positions[tuple(row)].append(i)
-        for start in range(0, len(items), self.bulk_batch):
-            part = rows[start:start + self.bulk_batch]
-            self.run_bulk_job(object_name, operation, header, part, records, outcomes, positions,
-                              dict(items[start:start + self.bulk_batch]))
-
-    def run_bulk_job(self, object_name, operation, header, rows, records, outcomes, positions, values_at):
+        values_at = dict(items)
         job = {"object": object_name, "operation": operation, "contentType": "CSV", "lineEnding": "LF",
                "columnDelimiter": "COMMA"}
         if operation == "upsert":
@@ -524,7 +540,8 @@ class SalesforceWriter(Writer):
         use_bulk = self.bulk_for(len(records))
         for object_name, items in by_object.items():
             if use_bulk:
-                self.send_bulk(object_name, "delete", items, records, outcomes)
+                for start in range(0, len(items), self.bulk_batch):
+                    self.send_bulk(object_name, "delete", items[start:start + self.bulk_batch], records, outcomes)
                 continue
             for start in range(0, len(items), self.rest_batch):
                 chunk = items[start:start + self.rest_batch]

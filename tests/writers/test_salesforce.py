@@ -217,3 +217,12 @@ def test_whole_batch_refusals_raise(writer_for, sf, sandbox):
     writer.http.headers["Authorization"] = "Bearer expired"
     with pytest.raises(ConnectionFailed, match="INVALID_SESSION_ID"):
         writer.write([record("X-1", External_Id__c="X-1", LastName="X")])
+
+
+def test_a_refused_call_fails_only_its_own_records(writer_for, sf):
+    writer = writer_for("salesforce", "Contact", identity_field="External_Id__c",
+                        configuration={"ingestion_api": "rest", "rest_batch_size": 1})
+    outcomes = writer.write([record("Y-1", External_Id__c="Y-1", LastName="Y", Nope__c=None),
+                             record("Y-2", External_Id__c="Y-2", LastName="Y", Nope__c="y")])
+    assert outcomes[0].ok and outcomes[0].action == "inserted"
+    assert not outcomes[1].ok and "No such column 'Nope__c'" in outcomes[1].error
