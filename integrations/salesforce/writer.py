@@ -192,12 +192,11 @@ class SalesforceWriter(Writer):
             field = described.get(name)
             if name == "Id":  # the key of an update, never a value to write
                 continue
-            if field is None:
-                if self.multi:
-                    continue  # a Lead-only or Contact-only field
-                out[name] = value
-                continue
             if value is None and not self.insert_nulls and name != self.identity:
+                continue
+            if field is None:
+                if not self.multi:  # multi: a Lead-only or Contact-only field is left out
+                    out[name] = value
                 continue
             out[name] = self.convert(field, value)
         return out
