@@ -254,11 +254,11 @@ def list_status(request, all: bool = False, active: bool | None = None,
     ]}
 
 
-@router.get("/bulk/syncs/{id}", response={200: Envelope(BulkSyncOut), **ERRORS})
+@router.get("/bulk/syncs/{id}", response={200: Envelope(BulkSyncOut), **ERRORS_WITH_SOURCE})
 def get_bulk_sync(request, id: UUID, refresh_schemas: bool = False):
     sync = sync_of(request, id)
     if refresh_schemas:
-        services.source_objects(sync.source_connection, refresh=True)
+        from_source(lambda: services.source_objects(sync.source_connection, refresh=True))
     return {"data": services.bulk_sync_data(sync)}
 
 
@@ -280,9 +280,10 @@ def activate_bulk_sync(request, id: UUID, payload: ActivateIn):
     return {"data": {"id": str(sync.pk), "active": sync.active}}
 
 
-def schemas_from_source(sync, schema_id=None):
+def from_source(read):
+    """The source's answer, or a 502 saying why the source could not be read."""
     try:
-        return services.schemas_data(sync, schema_id=schema_id)
+        return read()
     except ConnectorError as error:
         raise ApiError(502, f"Could not read the source's objects: {error}", key="source_discovery_failed") from error
 
@@ -290,12 +291,14 @@ def schemas_from_source(sync, schema_id=None):
 @router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS_WITH_SOURCE},
             summary="The source's objects, selected or not, with the fields of selected ones")
 def list_schemas(request, id: UUID):
-    return {"data": schemas_from_source(sync_of(request, id))}
+    sync = sync_of(request, id)
+    return {"data": from_source(lambda: services.schemas_data(sync))}
 
 
 @router.get("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS_WITH_SOURCE})
 def get_schema(request, id: UUID, schema_id: str):
-    found = schemas_from_source(sync_of(request, id), schema_id=schema_id)
+    sync = sync_of(request, id)
+    found = from_source(lambda: services.schemas_data(sync, schema_id=schema_id))
     if not found:
         raise ApiError(404, "Not found.")
     return {"data": found[0]}
