@@ -91,7 +91,7 @@ def list_events(request, type: str | None = None, starting_after: datetime | Non
     }
 
 
-@router.get("/events_types", response={200: ListEnvelope(str)}, summary="Event types")
+@router.get("/events_types", response={200: ListEnvelope(str), **ERRORS}, summary="Event types")
 def event_types(request):
     return {"data": list(EVENT_TYPES)}
 
