@@ -225,6 +225,12 @@ class SalesforceWriter(Writer):
 
     # ---- writing -----------------------------------------------------------------------
 
+    def prepare(self) -> dict:
+        """Fail before the first batch when the object or the identity field does not exist."""
+        for object_name in self.objects:
+            self.identity_type(object_name)
+        return {}
+
     def write(self, records):
         if self.spec.mode == "remove":
             return self.remove(records)

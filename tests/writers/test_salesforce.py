@@ -226,3 +226,11 @@ def test_a_refused_call_fails_only_its_own_records(writer_for, sf):
                              record("Y-2", External_Id__c="Y-2", LastName="Y", Nope__c="y")])
     assert outcomes[0].ok and outcomes[0].action == "inserted"
     assert not outcomes[1].ok and "No such column 'Nope__c'" in outcomes[1].error
+
+
+def test_prepare_names_a_missing_object_or_identity(writer_for, sf):
+    assert writer_for("salesforce", "multi:leadOrContact", identity_field="Email").prepare() == {}
+    with pytest.raises(ConnectorError, match="no field Nope__c"):
+        writer_for("salesforce", "Contact", identity_field="Nope__c").prepare()
+    with pytest.raises(ConnectorError, match="NOT_FOUND"):
+        writer_for("salesforce", "Nope__c", identity_field="Id").prepare()
