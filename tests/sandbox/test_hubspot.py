@@ -46,6 +46,7 @@ def test_oauth_dance_refresh_and_uninstall(hs):
     listed = api(hs, "GET", "/objects/contacts", headers=bearer)
     assert listed.status_code == 200
     assert "X-HubSpot-RateLimit-Daily" not in listed.headers  # not sent on OAuth calls
+    assert api(hs, "GET", "/objects/0-1", headers=bearer).status_code == 200  # objectTypeId spelling
     refused = api(hs, "POST", "/objects/contacts/batch/upsert", headers=bearer, json={"inputs": []})
     assert refused.status_code == 403 and refused.json()["category"] == "MISSING_SCOPES"
 

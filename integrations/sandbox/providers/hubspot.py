@@ -188,7 +188,8 @@ def api(scope=None, search=False):
         def wrapped(ctx, request, **values):
             token = oauth.authenticate(ctx, request)
             if scope:
-                needed = scope.format(object=values.get("object", ""))
+                raw = str(values.get("object", ""))
+                needed = scope.format(object=OBJECT_TYPES.get(raw.lower(), raw))
                 if not oauth.has_scope(token, needed):
                     fail(403, "This app hasn't been granted all required scopes to make this call.",
                          "MISSING_SCOPES", context={"requiredGranularScopes": [needed]})
