@@ -397,3 +397,24 @@ def test_inspection_api_sees_records_and_accepts_seeds(sandbox, sf):
     assert found["records"][0]["Id"] == seeded["Id"]
     held = httpx.get(f"{sandbox.url}/_sandbox/state/salesforce/Contact").json()["data"]
     assert any(doc["Id"] == seeded["Id"] for doc in held)
+
+
+def test_bulk_query_job_results_come_in_sets(sandbox, sf):
+    sandbox.app.update_settings({"salesforce_bulk_seconds": 0})
+    created = api(sf, "POST", "/jobs/query", json={
+        "operation": "queryAll", "query": "SELECT Id, Email, Account.Name FROM Contact ORDER BY Email"})
+    assert created.status_code == 200 and created.json()["state"] == "UploadComplete"
+    job = created.json()["id"]
+    assert api(sf, "GET", f"/jobs/query/{job}").json()["state"] == "JobComplete"
+    first = api(sf, "GET", f"/jobs/query/{job}/results", params={"maxRecords": 3})
+    assert first.headers["Sforce-NumberOfRecords"] == "3" and first.headers["Sforce-Locator"] != "null"
+    assert first.text.splitlines()[0] == '"Id","Email","Account.Name"'
+    rest = api(sf, "GET", f"/jobs/query/{job}/results",
+               params={"maxRecords": 3, "locator": first.headers["Sforce-Locator"]})
+    assert rest.headers["Sforce-Locator"] == "null"
+    emails = [r["Email"] for r in rows(first.text) + rows(rest.text)]
+    assert emails == sorted(emails) and len(emails) == 4
+    assert rows(first.text)[0]["Account.Name"] == "Acme Corporation"
+    bad = api(sf, "POST", "/jobs/query", json={"operation": "query", "query": "SELECT Nope FROM Contact"})
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert api(sf, "DELETE", f"/jobs/query/{job}").status_code == 204

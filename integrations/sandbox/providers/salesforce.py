@@ -1,5 +1,5 @@
 """Salesforce REST API emulation: OAuth web-server flow, describe, SOQL, sObject
-collections and Bulk API 2.0 ingest jobs.
+collections, Bulk API 2.0 ingest and query jobs.
 
 Follows the REST API and Bulk API 2.0 developer guides: the token response names
 the `instance_url` every data call goes to (here the sandbox's /salesforce), and
@@ -1111,6 +1111,148 @@ def ingest_results(kind):
     return handler
 
 
+# -- Bulk API 2.0 query ------------------------------------------------------------------
+
+QUERY_RESULTS_DEFAULT = 50_000
+
+
+def query_job_or_404(ctx, job_id):
+    job = ctx.state.get("query_jobs", job_id)
+    if job is None:
+        not_found()
+    return job
+
+
+def render_query_job(job):
+    keys = ["id", "operation", "object", "createdById", "createdDate", "systemModstamp", "state",
+            "concurrencyMode", "contentType", "apiVersion", "jobType", "lineEnding", "columnDelimiter",
+            "numberRecordsProcessed", "retries", "totalProcessingTime", "isPkChunkingSupported"]
+    out = {k: job.get(k) for k in keys}
+    if job.get("errorMessage"):
+        out["errorMessage"] = job["errorMessage"]
+    return out
+
+
+@api
+def create_query_job(ctx, request, version):
+    body = body_object(request)
+    operation = body.get("operation", "query")
+    if operation not in ("query", "queryAll"):
+        fail(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
+    text = body.get("query")
+    if not text:
+        fail(400, "INVALIDJOB", "InvalidJob : A query is required")
+    try:
+        query = parse(text)
+    except SoqlError as error:
+        fail(400, error.code, error.message)
+    if query.count_only or query.count_field:
+        fail(400, "INVALIDJOB", "InvalidJob : Aggregate queries are not supported by Bulk API 2.0")
+    delimiter = body.get("columnDelimiter", "COMMA")
+    if delimiter not in DELIMITERS:
+        fail(400, "INVALIDJOB", f"InvalidJob : Invalid column delimiter: {delimiter}")
+    moment = stamp()
+    job = ctx.state.insert("query_jobs", {
+        "id": make_id("750", ctx.state.next_id("ids_750")), "operation": operation, "object": query.sobject.name,
+        "createdById": USER_ID, "createdDate": moment, "systemModstamp": moment, "state": "UploadComplete",
+        "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(version), "jobType": "V2Query",
+        "lineEnding": body.get("lineEnding", "LF"), "columnDelimiter": delimiter, "numberRecordsProcessed": 0,
+        "retries": 0, "totalProcessingTime": 0, "isPkChunkingSupported": True, "_query": text, "_closed": now()})
+    return json_response(render_query_job(job))
+
+
+def advance_query(ctx, job):
+    """UploadComplete, InProgress, then JobComplete with its rows captured as of that moment."""
+    if job["state"] not in ("UploadComplete", "InProgress"):
+        return job
+    elapsed = now() - job["_closed"]
+    seconds = float(ctx.settings["salesforce_bulk_seconds"])
+    with ctx.state.lock:
+        job = ctx.state.get("query_jobs", job["id"])
+        if job["state"] == "UploadComplete" and elapsed >= seconds / 2:
+            job = ctx.state.update("query_jobs", job["id"], {"state": "InProgress", "systemModstamp": stamp()})
+        if job["state"] == "InProgress" and elapsed >= seconds:
+            query, rows = run_query(ctx, job["_query"], job["operation"] == "queryAll")
+            paths = expand_select(query)
+            table = [[csv_value(value_at(ctx, query.sobject, doc, path)) for path in paths] for doc in rows]
+            ctx.state.put("query_results", {"id": job["id"], "header": [".".join(p) for p in paths], "rows": table})
+            job = ctx.state.update("query_jobs", job["id"], {
+                "state": "JobComplete", "numberRecordsProcessed": len(table), "systemModstamp": stamp()})
+    return job
+
+
+def value_at(ctx, obj, doc, path):
+    if len(path) == 1:
+        return doc.get(path[0])
+    ref = obj.relationships[path[0].lower()]
+    parent = ctx.state.get(ref["referenceTo"][0], doc.get(ref["name"])) if doc.get(ref["name"]) else None
+    return parent.get(path[1]) if parent else None
+
+
+def csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@api
+def get_query_job(ctx, request, version, job_id):
+    return json_response(render_query_job(advance_query(ctx, query_job_or_404(ctx, job_id))))
+
+
+@api
+def list_query_jobs(ctx, request, version):
+    jobs = [render_query_job(advance_query(ctx, job)) for job in ctx.state.find("query_jobs")]
+    return json_response({"done": True, "records": jobs, "nextRecordsUrl": None})
+
+
+@api
+def abort_query_job(ctx, request, version, job_id):
+    if body_object(request).get("state") != "Aborted":
+        fail(400, "INVALIDJOB", "InvalidJob : A query job can only be set to Aborted")
+    with ctx.state.lock:
+        job = query_job_or_404(ctx, job_id)
+        if job["state"] in FINISHED:
+            fail(409, "INVALIDJOBSTATE", f"Job {job_id} is already {job['state']}")
+        job = ctx.state.update("query_jobs", job_id, {"state": "Aborted", "systemModstamp": stamp()})
+    return json_response(render_query_job(job))
+
+
+@api
+def delete_query_job(ctx, request, version, job_id):
+    with ctx.state.lock:
+        query_job_or_404(ctx, job_id)
+        ctx.state.delete("query_jobs", job_id)
+        ctx.state.delete("query_results", job_id)
+    return empty_response(204)
+
+
+@api
+def query_job_results(ctx, request, version, job_id):
+    """One set of rows as CSV; Sforce-Locator names the next set ("null" after the last)."""
+    job = advance_query(ctx, query_job_or_404(ctx, job_id))
+    if job["state"] != "JobComplete":
+        fail(409, "INVALIDJOBSTATE", f"Job {job_id} is {job['state']}; results are ready once it is JobComplete")
+    results = ctx.state.get("query_results", job_id)
+    locator = request.args.get("locator") or "0"
+    size = request.args.get("maxRecords") or str(QUERY_RESULTS_DEFAULT)
+    if not locator.isdigit() or not size.isdigit() or int(size) < 1:
+        fail(400, "INVALIDLOCATOR", f"Invalid locator or maxRecords: {locator}, {size}")
+    start, size = int(locator), int(size)
+    chunk = results["rows"][start:start + size]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=DELIMITERS[job["columnDelimiter"]], quoting=csv.QUOTE_ALL,
+                        lineterminator="\r\n" if job["lineEnding"] == "CRLF" else "\n")
+    writer.writerow(results["header"])
+    writer.writerows(chunk)
+    following = start + size
+    headers = {"Sforce-NumberOfRecords": str(len(chunk)),
+               "Sforce-Locator": str(following) if following < len(results["rows"]) else "null"}
+    return Response(out.getvalue(), content_type="text/csv", headers=headers)
+
+
 # -- seed ---------------------------------------------------------------------------------
 
 SEED_STAMP = "2026-01-05T09:00:00.000+0000"
@@ -1199,6 +1341,12 @@ RULES = [
     Rule(DATA + "/composite/sobjects", endpoint=collection_delete, methods=["DELETE"]),
     Rule(DATA + "/composite/sobjects/<name>", endpoint=collection_retrieve, methods=["GET", "POST"]),
     Rule(DATA + "/composite/sobjects/<name>/<field>", endpoint=collection_upsert, methods=["PATCH"]),
+    Rule(DATA + "/jobs/query", endpoint=create_query_job, methods=["POST"]),
+    Rule(DATA + "/jobs/query", endpoint=list_query_jobs, methods=["GET"]),
+    Rule(DATA + "/jobs/query/<job_id>", endpoint=get_query_job, methods=["GET"]),
+    Rule(DATA + "/jobs/query/<job_id>", endpoint=abort_query_job, methods=["PATCH"]),
+    Rule(DATA + "/jobs/query/<job_id>", endpoint=delete_query_job, methods=["DELETE"]),
+    Rule(DATA + "/jobs/query/<job_id>/results", endpoint=query_job_results, methods=["GET"]),
     Rule(DATA + "/jobs/ingest", endpoint=create_ingest_job, methods=["POST"]),
     Rule(DATA + "/jobs/ingest", endpoint=list_ingest_jobs, methods=["GET"]),
     Rule(DATA + "/jobs/ingest/<job_id>", endpoint=get_ingest_job, methods=["GET"]),
