@@ -234,3 +234,14 @@ def test_prepare_names_a_missing_object_or_identity(writer_for, sf):
         writer_for("salesforce", "Contact", identity_field="Nope__c").prepare()
     with pytest.raises(ConnectorError, match="NOT_FOUND"):
         writer_for("salesforce", "Nope__c", identity_field="Id").prepare()
+
+
+def test_sort_batches_by_groups_records_before_sending(writer_for, sf):
+    writer = writer_for("salesforce", "Contact", identity_field="Email",
+                        configuration={**REST, "sort_batches_by": "LastName"})
+    outcomes = writer.write([record("b@example.com", Email="b@example.com", LastName="B"),
+                             record("a@example.com", Email="a@example.com", LastName="A"),
+                             record("c@example.com", Email="c@example.com", LastName="C")])
+    assert [o.identity for o in outcomes] == ["b@example.com", "a@example.com", "c@example.com"]
+    created_order = sorted(outcomes, key=lambda o: o.target_id)  # record ids grow as records are created
+    assert [o.identity for o in created_order] == ["a@example.com", "b@example.com", "c@example.com"]
