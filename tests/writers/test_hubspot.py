@@ -2,6 +2,10 @@
 
 from datetime import date, datetime, timezone
 
+import pytest
+
+from integrations.base import ConnectorError
+
 from .conftest import record
 
 
@@ -140,3 +144,26 @@ def test_upsert_on_a_unique_custom_property(writer_for, inspector):
     assert again.ok and again.action == "updated" and again.target_id == outcomes[0].target_id
     names = {d["properties"].get("external_id"): d["properties"]["name"] for d in inspector.docs("hubspot", "companies")}
     assert names["acct-1"] == "Acme Corp" and names["acct-2"] == "Globex"
+
+
+def test_429s_and_5xx_are_waited_out_by_the_retrying_transport(sandbox, inspector):
+    import httpx
+
+    from integrations.base import ProviderSession, WriteSpec
+    from integrations.http import RetryingTransport
+    from integrations.hubspot.writer import make_writer
+
+    inspector.faults(burst_429=1, retry_after=1, path="/hubspot/crm/v3/objects/contacts/batch/upsert")
+    http = httpx.Client(base_url=f"{sandbox.url}/hubspot", headers={"Authorization": "Bearer sandbox-api-key"},
+                        transport=RetryingTransport(None, backoff=0.01, max_rate_wait=5))
+    writer = make_writer(ProviderSession(config={}, http=http), WriteSpec("contacts", "updateOrCreate", "email"))
+    [outcome] = writer.write([record("patient@example.com", firstname="Patient")])
+    assert outcome.ok and outcome.action == "inserted"
+    inspector.faults(burst_429=0, error_rate=1.0, statuses=[503])
+    with pytest.raises(ConnectorError):  # retries exhausted: the batch fails, the engine records it
+        writer.write([record("later@example.com", firstname="Later")])
+    http.close()
+    log = httpx.get(f"{sandbox.url}/_sandbox/requests", params={"log": 1}).json()["log"]
+    upserts = [r for r in log if r["rule"].endswith("batch/upsert")]
+    assert [r["status"] for r in upserts[:2]] == [429, 200]
+    assert "later@example.com" not in contacts(inspector)
