@@ -152,7 +152,7 @@ def warehouse(demo_warehouse):
 
 
 @pytest.fixture
-def connections(organization, e2e, sandbox):  # noqa: F811
+def connection_of(organization, e2e, sandbox):  # noqa: F811
     """The connections of the seeds, with credentials the sandbox accepts."""
 
     def make(type_id):

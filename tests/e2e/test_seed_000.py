@@ -28,14 +28,14 @@ def seed_000_sync(model, connection, cadence=f"cadence:{CADENCE}"):
 
 
 @pytest.fixture
-def cadence_sync(connections, model_of, warehouse, public_api):
+def cadence_sync(connection_of, model_of, warehouse, public_api):
     """(sync id, warehouse table): seed 000's sync over a fresh copy of `rows` demo users."""
 
     def make(rows=12):
         table = warehouse.copy("users", rows)
-        model = model_of(connections("snowflake"), SEED_000_QUERY.format(table=table),
+        model = model_of(connection_of("snowflake"), SEED_000_QUERY.format(table=table),
                          ["last_activity_date", "plan", "first_name", "last_name", "email"])
-        sync = public_api.create_sync(seed_000_sync(model, connections("salesloft")))
+        sync = public_api.create_sync(seed_000_sync(model, connection_of("salesloft")))
         return sync["id"], table
 
     return make

@@ -20,19 +20,19 @@ def sha(email):
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def test_seed_001_gong_flow(e2e, connections, model_of, warehouse, public_api):
+def test_seed_001_gong_flow(e2e, connection_of, model_of, warehouse, public_api):
     table = warehouse.copy("salesforce_contacts")
     gold = sorted(r[0] for r in warehouse.execute(SEED_001_QUERY.format(table=table)))
     known = {p["id"] for p in e2e.docs("gong", "crm_prospects")}
     unknown = [i for i in gold if i not in known]
     assert unknown and len(unknown) < len(gold), "the demo data has gold contacts Gong knows and some it does not"
-    model = model_of(connections("snowflake"), SEED_001_QUERY.format(table=table), ["contact_id"])
+    model = model_of(connection_of("snowflake"), SEED_001_QUERY.format(table=table), ["contact_id"])
     sync = public_api.create_sync({
         "name": "Snowflake to Gong Engage Sync", "mode": "updateOrCreate",
         "identity": {"source": {"field": "contact_id", "model_id": str(model.pk)}, "target": "Id",
                      "function": "equality"},
         "schedule": {"frequency": "manual"},
-        "target": {"connection_id": str(connections("gong").pk), "object": FLOW},
+        "target": {"connection_id": str(connection_of("gong").pk), "object": FLOW},
     })
 
     first = public_api.run(sync["id"])
@@ -79,17 +79,17 @@ def seed_003_sync(model, connection, target):
 
 
 @pytest.fixture
-def seed_003_model(connections, model_of, warehouse):
+def seed_003_model(connection_of, model_of, warehouse):
     table = warehouse.copy("users", 10)
     emails = [r[0] for r in warehouse.execute(f"SELECT email FROM {table}")]
-    model = model_of(connections("snowflake"), f"SELECT first_name, last_name, email FROM {table}",
+    model = model_of(connection_of("snowflake"), f"SELECT first_name, last_name, email FROM {table}",
                      ["first_name", "last_name", "email"])
     return model, emails
 
 
-def test_seed_003_existing_audience(e2e, connections, seed_003_model, public_api):
+def test_seed_003_existing_audience(e2e, connection_of, seed_003_model, public_api):
     model, emails = seed_003_model
-    sync = public_api.create_sync(seed_003_sync(model, connections("linkedinads"), {"object": AUDIENCE}))
+    sync = public_api.create_sync(seed_003_sync(model, connection_of("linkedinads"), {"object": AUDIENCE}))
     run = public_api.run(sync["id"])
     assert run["status"] == "completed", run
     assert run["counts"]["inserted"] == 10
@@ -101,10 +101,10 @@ def test_seed_003_existing_audience(e2e, connections, seed_003_model, public_api
     assert requests_since_clear(e2e)["total"] == 0
 
 
-def test_seed_003_created_audience(e2e, connections, seed_003_model, public_api):
+def test_seed_003_created_audience(e2e, connection_of, seed_003_model, public_api):
     model, emails = seed_003_model
     create = {"name": "New audience", "type": "user_audience", "account": ACCOUNT}
-    sync = public_api.create_sync(seed_003_sync(model, connections("linkedinads"), {"create": create}))
+    sync = public_api.create_sync(seed_003_sync(model, connection_of("linkedinads"), {"create": create}))
     run = public_api.run(sync["id"])
     assert run["status"] == "completed", run
     [segment] = [s for s in e2e.docs("linkedin", "segments") if s["name"] == "New audience"]
