@@ -987,19 +987,19 @@ def delete_ingest_job(ctx, request, version, job_id):
     return empty_response(204)
 
 
-def advance(ctx, job):
-    """Move a closed job along: UploadComplete, then InProgress, then processed once its time is up."""
+def advance(ctx, job, collection="ingest_jobs"):
+    """Move a closed job along: UploadComplete, then InProgress, then done once its time is up."""
     if job["state"] not in ("UploadComplete", "InProgress"):
         return job
     elapsed = now() - job["_closed"]
     seconds = float(ctx.settings["salesforce_bulk_seconds"])
     with ctx.state.lock:
-        job = ctx.state.get("ingest_jobs", job["id"])
+        job = ctx.state.get(collection, job["id"])
         if job["state"] == "UploadComplete" and elapsed >= seconds / 2:
-            job = ctx.state.update("ingest_jobs", job["id"], {"state": "InProgress", "systemModstamp": stamp()})
+            job = ctx.state.update(collection, job["id"], {"state": "InProgress", "systemModstamp": stamp()})
         if job["state"] == "InProgress" and elapsed >= seconds:
             with ctx.state.transaction():
-                job = process(ctx, job)
+                job = process(ctx, job) if collection == "ingest_jobs" else run_query_job(ctx, job)
     return job
 
 
@@ -1162,23 +1162,17 @@ def create_query_job(ctx, request, version):
 
 
 def advance_query(ctx, job):
-    """UploadComplete, InProgress, then JobComplete with its rows captured as of that moment."""
-    if job["state"] not in ("UploadComplete", "InProgress"):
-        return job
-    elapsed = now() - job["_closed"]
-    seconds = float(ctx.settings["salesforce_bulk_seconds"])
-    with ctx.state.lock:
-        job = ctx.state.get("query_jobs", job["id"])
-        if job["state"] == "UploadComplete" and elapsed >= seconds / 2:
-            job = ctx.state.update("query_jobs", job["id"], {"state": "InProgress", "systemModstamp": stamp()})
-        if job["state"] == "InProgress" and elapsed >= seconds:
-            query, rows = run_query(ctx, job["_query"], job["operation"] == "queryAll")
-            paths = expand_select(query)
-            table = [[csv_value(value_at(ctx, query.sobject, doc, path)) for path in paths] for doc in rows]
-            ctx.state.put("query_results", {"id": job["id"], "header": [".".join(p) for p in paths], "rows": table})
-            job = ctx.state.update("query_jobs", job["id"], {
-                "state": "JobComplete", "numberRecordsProcessed": len(table), "systemModstamp": stamp()})
-    return job
+    return advance(ctx, job, "query_jobs")
+
+
+def run_query_job(ctx, job):
+    """JobComplete, with the rows captured as of this moment."""
+    query, rows = run_query(ctx, job["_query"], job["operation"] == "queryAll")
+    paths = expand_select(query)
+    table = [[csv_value(value_at(ctx, query.sobject, doc, path)) for path in paths] for doc in rows]
+    ctx.state.put("query_results", {"id": job["id"], "header": [".".join(p) for p in paths], "rows": table})
+    return ctx.state.update("query_jobs", job["id"], {
+        "state": "JobComplete", "numberRecordsProcessed": len(table), "systemModstamp": stamp()})
 
 
 def value_at(ctx, obj, doc, path):
