@@ -130,6 +130,8 @@ class ObjectWriter(Writer, HubSpotCalls):
             if record.identity in (None, ""):
                 outcomes[index] = RecordOutcome(record.identity, ok=False, error=f"No {self.identity} to match on.")
         pending = [i for i, outcome in enumerate(outcomes) if outcome is None]
+        if not pending:
+            return outcomes
         if self.mode == "updateOrCreate" and self.upsertable():
             self.upsert(records, pending, outcomes)
             return outcomes
