@@ -257,8 +257,9 @@ def test_upsert_on_an_external_id(sf):
         contact("Hopper", External_Id__c="ext-1", Title="Admiral"), contact("Dup", External_Id__c="EXT-3"),
         contact("Dup", External_Id__c="EXT-3"), contact("No ext")]}).json()
     assert second[0] == {"id": first[0]["id"], "success": True, "errors": [], "created": False}
-    assert second[1]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
-    assert second[2]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
+    assert second[1]["errors"] == [{"statusCode": "DUPLICATE_VALUE", "message": "Duplicate external id specified: EXT-3",
+                                    "fields": ["External_Id__c"]}]
+    assert second[2]["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
     assert second[3]["errors"][0]["statusCode"] == "MISSING_ARGUMENT"
     assert api(sf, "GET", f"/sobjects/Contact/{first[0]['id']}").json()["Title"] == "Admiral"
 

@@ -702,7 +702,7 @@ def collection_upsert(ctx, request, version, name, field):
             raise RecordError("INVALID_FIELD", "Id not allowed in an upsert body; use the external ID field", ["Id"])
         value = next((v for k, v in values.items() if k.lower() == ext.lower()), None)
         if value not in (None, "") and counts.get(lower(value), 0) > 1:
-            raise RecordError("DUPLICATE_EXTERNAL_ID", f"Duplicate external id specified: {value}", [ext])
+            raise RecordError("DUPLICATE_VALUE", f"Duplicate external id specified: {value}", [ext])
         doc, created = upsert_record(ctx.state, obj, ext, values)
         return {"id": doc["Id"], "created": created}
 
