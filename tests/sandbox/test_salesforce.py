@@ -339,6 +339,12 @@ def test_bulk_upsert_and_update_jobs(sandbox, sf):
     found = query(sf, "SELECT External_Id__c, Title, LastName FROM Contact WHERE External_Id__c IN ('B-1', 'B-2') "
                       "ORDER BY External_Id__c").json()["records"]
     assert [(r["LastName"], r["Title"]) for r in found] == [("Backus", "Compiler"), ("Naur", None)]
+    repeated = run_job(sandbox, sf, {"object": "Contact", "operation": "upsert", "externalIdFieldName": "External_Id__c"},
+                       "External_Id__c,LastName\nB-3,One\nb-3,Two\nB-4,Four\n")
+    assert repeated["numberRecordsFailed"] == 2
+    refused = rows(api(sf, "GET", f"/jobs/ingest/{repeated['id']}/failedResults").text)
+    assert {r["sf__Error"] for r in refused} == {"DUPLICATE_VALUE:Duplicate external id specified: B-3:External_Id__c --",
+                                               "DUPLICATE_VALUE:Duplicate external id specified: b-3:External_Id__c --"}
     update = run_job(sandbox, sf, {"object": "Contact", "operation": "update"},
                      f"Id,Title\n{created[0]['sf__Id']},Fortran\n003000000000000AAA,x\n")
     assert update["numberRecordsFailed"] == 1

@@ -1018,7 +1018,8 @@ def process(ctx, job):
     if problem:
         return ctx.state.update("ingest_jobs", job["id"], {
             "state": "Failed", "errorMessage": f"InvalidBatch : {problem}", "systemModstamp": stamp()})
-    outcomes = [process_row(ctx.state, obj, job, header, row) for row in rows]
+    repeated = repeated_keys(job, header, rows)
+    outcomes = [process_row(ctx.state, obj, job, header, row, repeated) for row in rows]
     failed = sum(1 for o in outcomes if o["error"])
     ctx.state.put("ingest_results", {"id": job["id"], "header": header, "rows": rows, "outcomes": outcomes})
     took = int((now() - started) * 1000)
@@ -1049,13 +1050,31 @@ def csv_values(header, row, operation):
     return values
 
 
-def process_row(state, obj, job, header, row):
+def repeated_keys(job, header, rows) -> set:
+    """External id values an upsert job names more than once (those rows all fail)."""
+    if job["operation"] != "upsert":
+        return set()
+    column = next(i for i, name in enumerate(header) if name.lower() == job["externalIdFieldName"].lower())
+    seen, repeated = set(), set()
+    for row in rows:
+        key = lower(row[column]) if column < len(row) else None
+        if key:
+            (repeated if key in seen else seen).add(key)
+    return repeated
+
+
+def process_row(state, obj, job, header, row, repeated=frozenset()):
     operation = job["operation"]
     values = csv_values(header, row, operation)
     id_key = next((k for k in values if k.lower() == "id"), None)
     try:
         if len(row) != len(header):
             raise RecordError("INVALID_FIELD", f"The row has {len(row)} columns; the header has {len(header)}")
+        if operation == "upsert":
+            ext = job["externalIdFieldName"]
+            key = next((values[k] for k in values if k.lower() == ext.lower()), None)
+            if lower(key) in repeated:
+                raise RecordError("DUPLICATE_VALUE", f"Duplicate external id specified: {key}", [ext])
         if operation == "insert":
             if id_key:
                 raise RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
