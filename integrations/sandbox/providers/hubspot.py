@@ -44,7 +44,7 @@ SETTINGS = {
     "hubspot_token_lifetime": 1800,  # HubSpot access tokens last 30 minutes
 }
 
-INDEXES = ("_email", "_domain", "_external_id", "_modified", "list_id")
+INDEXES = ("_email", "_domain", "_external_id", "_modified")
 
 HUB_ID = 24681357
 USER_ID = 1357911
