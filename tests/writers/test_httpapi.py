@@ -83,3 +83,37 @@ def test_bad_configuration_is_refused(writer_for):
         writer_for("httpapi", "endpoint", configuration={"url": "ftp://example.com"})
     with pytest.raises(ConnectorError):
         writer_for("httpapi", "endpoint", configuration={"url": "http://example.com", "method": "TRACE"})
+
+
+def test_seed_004_manual_salesloft_destination(sandbox, inspector):
+    """Seed 004's manual configuration: POST each record to Salesloft's account upserts, the credential's
+    Authorization on the session, an extra header, an attribute left out; then PUT one account by id."""
+    import httpx
+
+    from integrations.base import ProviderSession, WriteSpec
+    from integrations.connection_types import BearerAuth
+    from integrations.httpapi.writer import make_writer
+
+    http = httpx.Client(auth=BearerAuth("sandbox-api-key"))
+    session = ProviderSession(config={"url": f"{sandbox.url}/salesloft/v2/account_upserts", "method": "POST"},
+                              http=http)
+    upserts = make_writer(session, WriteSpec("endpoint", "updateOrCreate", "domain", configuration={
+        "headers": "X-Request-Source:polytomic", "exclude_attributes": "internal_score"}))
+    outcomes = upserts.write([
+        record("acme.example", upsert_key="domain", name="Acme", domain="acme.example", internal_score=9),
+        record("globex.example", upsert_key="domain", name="Globex", domain="globex.example", internal_score=3),
+        record("", upsert_key="domain", name="No domain", domain=""),
+    ])
+    assert [o.ok for o in outcomes] == [True, True, False]
+    assert outcomes[2].error.startswith("HTTP 422: ") and "domain" in outcomes[2].error
+    accounts = {a["domain"]: a for a in inspector.docs("salesloft", "accounts")}
+    assert accounts["acme.example"]["name"] == "Acme" and "internal_score" not in accounts["acme.example"]
+
+    by_id = make_writer(session, WriteSpec("endpoint", "update", "id", configuration={
+        "url": f"{sandbox.url}/salesloft/v2/accounts/{{id}}", "method": "PUT", "exclude_attributes": ["id"]}))
+    [renamed] = by_id.write([record(str(accounts["acme.example"]["id"]), id=accounts["acme.example"]["id"],
+                                    name="Acme Corporation")])
+    assert renamed.ok
+    assert {a["domain"]: a for a in inspector.docs("salesloft", "accounts")}["acme.example"]["name"] == \
+        "Acme Corporation"
+    http.close()
