@@ -235,8 +235,7 @@ class ObjectWriter(Writer, HubSpotCalls):
         values = list(dict.fromkeys(str(hubspot_value(r.identity)) for r in records))
         if not values:
             return {}
-        if self.identity == "domain" or (self.identity not in self.unique and self.identity != RECORD_ID
-                                         and not self.upsertable()):
+        if self.identity != RECORD_ID and not self.upsertable():  # not unique: search finds them
             return self.search(values)
         body = {"inputs": [{"id": value} for value in values], "properties": [self.identity],
                 "propertiesWithHistory": []}
