@@ -1,8 +1,11 @@
 """The Salesforce emulation, driven with plain httpx the way the REST API and Bulk API 2.0 guides describe."""
 
+import base64
 import csv
+import hashlib
 import io
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -89,6 +92,24 @@ def test_token_refusals(sf):
     assert wrong_redirect.status_code == 400 and wrong_redirect.json()["error"] == "invalid_grant"
     denied = consent(f"{sf}/services/oauth2/authorize", decision="deny")[1]
     assert denied["error"] == "access_denied"
+
+
+def test_pkce_code_verifier_must_match_the_challenge(sf):
+    verifier = "a-long-random-verifier-string-of-at-least-43-characters-xyz"
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    authorize = f"{sf}/services/oauth2/authorize"
+    params = {"response_type": "code", "client_id": "sandbox-client", "redirect_uri": CALLBACK, "state": "s",
+              "code_challenge": challenge, "code_challenge_method": "S256"}
+    assert httpx.get(authorize, params=params).status_code == 200
+
+    def code():
+        answer = httpx.post(authorize, data={**params, "decision": "allow"})
+        return parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+
+    wrong = exchange(sf, code(), code_verifier="something-else")
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    assert exchange(sf, code()).status_code == 400  # no verifier at all
+    assert exchange(sf, code(), code_verifier=verifier).status_code == 200
 
 
 def test_client_credentials_flow(sf):
