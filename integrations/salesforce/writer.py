@@ -43,6 +43,7 @@ LOOKUP_CHUNK = 100
 BULK_WAIT = 1800.0  # seconds a Bulk job may take before the batch is given up
 BULK_FINISHED = ("JobComplete", "Failed", "Aborted")
 MODES = ("updateOrCreate", "create", "update", "remove")
+GONE = ("ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY")  # a delete of these has nothing left to do
 TEXT_TYPES = ("string", "email", "phone", "url", "textarea", "picklist", "multipicklist", "combobox",
               "id", "reference")
 RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
@@ -491,7 +492,8 @@ class SalesforceWriter(Writer):
                 if not queue:
                     continue
                 i = queue.popleft()
-                if kind == "failedResults":
+                gone = operation == "delete" and result.get("sf__Error", "").startswith(GONE)
+                if kind == "failedResults" and not gone:
                     outcomes[i] = RecordOutcome(records[i].identity, ok=False, error=bulk_error(result["sf__Error"]),
                                                 payload=values_at.get(i, {}))
                 elif operation == "delete":
@@ -553,8 +555,7 @@ class SalesforceWriter(Writer):
                 ids = ",".join(values["Id"] for _, values in chunk)
                 results = self.json("DELETE", "composite/sobjects", params={"ids": ids, "allOrNone": "false"})
                 for (i, values), result in zip(chunk, results):
-                    gone = any(e.get("statusCode") in ("ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY")
-                               for e in result.get("errors") or [])
+                    gone = any(e.get("statusCode") in GONE for e in result.get("errors") or [])
                     if result.get("success") or gone:
                         outcomes[i] = RecordOutcome(records[i].identity, ok=True, action="removed")
                     else:

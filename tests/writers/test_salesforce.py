@@ -178,11 +178,12 @@ def test_invalid_relationships(writer_for, sf):
     assert refused[0].error.startswith("INVALID_CROSS_REFERENCE_KEY")
 
 
-def test_remove_by_target_id_and_by_identity(writer_for, sf):
+@pytest.mark.parametrize("configuration", [REST, BULK], ids=["rest", "bulk"])
+def test_remove_by_target_id_and_by_identity(writer_for, sf, configuration):
     made = writer_for("salesforce", "Contact", identity_field="Email", configuration=REST).write(
         [record("gone1@example.com", Email="gone1@example.com", LastName="G1"),
          record("gone2@example.com", Email="gone2@example.com", LastName="G2")])
-    remover = writer_for("salesforce", "Contact", mode="remove", identity_field="Email", configuration=REST)
+    remover = writer_for("salesforce", "Contact", mode="remove", identity_field="Email", configuration=configuration)
     removed = remover.remove([
         OutgoingRecord(identity="gone1@example.com", fields={}, target_id=made[0].target_id),
         OutgoingRecord(identity="gone2@example.com", fields={}),
