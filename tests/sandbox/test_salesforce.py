@@ -136,6 +136,10 @@ def test_describe_global_and_objects(sf):
     custom = api(sf, "GET", "/sobjects/customer_score__c/describe").json()
     assert custom["name"] == "Customer_Score__c" and any(f["name"] == "Tier__c" for f in custom["fields"])
 
+    unchanged = api(sf, "GET", "/sobjects/Contact/describe", headers={"If-Modified-Since": "Tue, 01 Sep 2026 00:00:00 GMT"})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    older = api(sf, "GET", "/sobjects/Contact/describe", headers={"If-Modified-Since": "Wed, 01 Jan 2025 00:00:00 GMT"})
+    assert older.status_code == 200
     missing = api(sf, "GET", "/sobjects/Nope__c/describe")
     assert missing.status_code == 404 and missing.json()[0]["errorCode"] == "NOT_FOUND"
     assert api(sf, "GET", "/sobjects", headers={"Authorization": "Bearer wrong"}).status_code == 401

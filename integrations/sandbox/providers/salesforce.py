@@ -285,9 +285,17 @@ def basic_info(ctx, request, version, name):
                           "recentItems": [render(obj, r, version, [("Id",), ("Name",)]) for r in recent]})
 
 
+SCHEMA_CHANGED = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)  # when the objects were last changed
+
+
 @api
 def describe(ctx, request, version, name):
-    return json_response(object_or_404(name).describe(version))
+    """The object's metadata; 304 when it has not changed since If-Modified-Since."""
+    obj = object_or_404(name)
+    since = request.if_modified_since
+    if since is not None and since >= SCHEMA_CHANGED:
+        return empty_response(304)
+    return json_response(obj.describe(version))
 
 
 # -- records ------------------------------------------------------------------------
