@@ -82,6 +82,8 @@ def authorization_url(connection: Connection, *, callback_url: str, user=None, b
     """Where to send the person to consent; records the state that the callback will expect."""
     kind = services.connection_type(connection.type)
     spec = kind.oauth
+    if spec is None:
+        raise ConnectionFailed(f"{kind.name} connections do not sign in with OAuth.")
     config = services.connection_config(connection)
     client_id, _ = client_credentials(kind, config)
     state = secrets.token_urlsafe(32)
