@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "console.security.ContentSecurityPolicyMiddleware",
     "console.api.middleware.ApiConventionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,8 +151,22 @@ SIGNIN_ATTEMPTS_PER_15_MINUTES = int(os.environ.get("SIGNIN_ATTEMPTS_PER_15_MINU
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # pages send the token from the template, never read the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Production behind HTTPS: SECURE_COOKIES=1 marks cookies Secure and sends HSTS (on HTTPS
+# requests); SECURE_SSL_REDIRECT=1 also redirects plain HTTP, and a TLS-terminating proxy
+# says so with X-Forwarded-Proto when TRUST_X_FORWARDED_PROTO=1.
+SECURE_COOKIES = env_flag("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = 31_536_000 if SECURE_COOKIES else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", default=False)
+if env_flag("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Where each provider lives. Production keeps the real hosts; the demo and the
 # tests point them at the sandbox server.
