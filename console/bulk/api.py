@@ -119,6 +119,7 @@ class BulkStartIn(Loose):
     resync_mode: str | None = None
     fetch_mode: str | None = None
     schemas: list[str] | None = None
+    resync: bool | None = None  # the legacy flag, named so that it can be refused
 
 
 class BulkExecutionOut(Schema):
