@@ -146,7 +146,11 @@ class RecordError(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["execution", "identity"])]
+        indexes = [
+            models.Index(fields=["execution", "identity"]),
+            # The API lists a run's errors by (created_at, id): no sort of a large run's errors.
+            models.Index(fields=["execution", "created_at", "id"], name="record_error_listing"),
+        ]
 
 
 class RecordState(models.Model):
