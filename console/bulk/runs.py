@@ -226,7 +226,9 @@ class Copy:
             item.save()
 
     def copy_records(self, session, destination, table, item, schema, columns, rebuild):
-        full = rebuild or bool(self.execution.resync_mode) or self.execution.fetch_mode == "full"
+        # a column just added to the table is empty in every row copied before: read them all again
+        new_columns = any(column in table.added for column in table.columns.values())
+        full = rebuild or new_columns or bool(self.execution.resync_mode) or self.execution.fetch_mode == "full"
         since = None if full else self.sync.cursors.get(schema["id"])
         read = self.module.Read(session, schema["id"], [c.name for c in columns], since=since,
                                 include_deleted=self.sync.source_configuration.get("include_deleted", True))
