@@ -116,14 +116,20 @@ def create_bulk_sync(organization, data: dict, user=None) -> BulkSync:
 
 
 def update_bulk_sync(sync: BulkSync, data: dict, user=None) -> BulkSync:
-    """Full replacement: what the body leaves out is reset. Cursors survive, except for
-    objects that left the selection or a source that changed."""
+    """Full replacement: what the body leaves out is reset. Cursors survive, except where the
+    tables they describe are no longer the ones written: a source, destination or schema that
+    changed, an object that left the selection or was renamed (the new table starts full)."""
     values = clean(sync.organization, data, sync=sync)
     with transaction.atomic():
         sync = BulkSync.objects.select_for_update().get(pk=sync.pk)
-        if values["source_connection"] != sync.source_connection:
+        moved = (values["source_connection"] != sync.source_connection
+                 or values["destination_connection"] != sync.destination_connection
+                 or values["destination_configuration"]["schema"] != sync.destination_configuration.get("schema"))
+        if moved:
             sync.cursors = {}
-        kept = {s["id"] for s in values["schemas"] if s["enabled"]}
+        renamed = {s["id"]: s.get("user_output_name") for s in sync.schemas}
+        kept = {s["id"] for s in values["schemas"]
+                if s["enabled"] and renamed.get(s["id"]) == s.get("user_output_name")}
         sync.cursors = {k: v for k, v in sync.cursors.items() if k in kept}
         for name, value in values.items():
             setattr(sync, name, value)

@@ -156,9 +156,18 @@ def test_update_replaces_the_definition_and_forgets_cursors_of_objects_left_out(
     assert BulkSync.objects.get(pk=sync["id"]).cursors == {"Account": "2026-01-02"}
     assert BulkSync.objects.get(pk=sync["id"]).next_run_at is not None
 
+    renamed = bulk_api.put(f"/api/bulk/syncs/{sync['id']}", body(schemas=[
+        "Contact", {"id": "Account", "user_output_name": "companies"}]))
+    assert renamed.status_code == 200
+    assert BulkSync.objects.get(pk=sync["id"]).cursors == {}, "a new table starts with a full read"
+    BulkSync.objects.filter(pk=sync["id"]).update(cursors={"Contact": "2026-01-01"})
+    moved = bulk_api.put(f"/api/bulk/syncs/{sync['id']}", body(destination_configuration={"schema": "elsewhere"}))
+    assert moved.status_code == 200
+    assert BulkSync.objects.get(pk=sync["id"]).cursors == {}
+
     refused = bulk_api.put(f"/api/bulk/syncs/{sync['id']}", body(destination_configuration={"schema": ""}))
     assert refused.status_code == 400 and error_field(refused) == "destination_configuration.schema"
-    assert BulkSync.objects.get(pk=sync["id"]).name == "Renamed"
+    assert BulkSync.objects.get(pk=sync["id"]).name == "Salesforce to warehouse"
 
 
 def test_activate_and_delete(bulk_api, body):
