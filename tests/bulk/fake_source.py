@@ -33,6 +33,7 @@ class FakeSource:
         self.records = {name: [] for name in FIELDS}
         self.broken = False  # every call fails, as an unreachable source does
         self.reads = []  # (object_id, since) per read
+        self.after_batch = None  # called after each batch read, e.g. to cancel mid-run
 
     def check(self):
         if self.broken:
@@ -74,3 +75,5 @@ class FakeRead:
                      for r in changed[start:start + 2]]
             self.cursor = batch[-1]["SystemModstamp"]
             yield batch
+            if self.source.after_batch:
+                self.source.after_batch()
