@@ -1,0 +1,86 @@
+"""The bulk sources on the sandbox, without the console: paging, cursors, deletes."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from integrations.hubspot import bulk_source as hubspot
+from integrations.salesforce import bulk_source as salesforce
+from tests.targets.sessions import sandbox_session
+from tests.writers.conftest import Inspector
+
+
+@pytest.fixture
+def inspector(sandbox):  # noqa: F811 - the sandbox fixture comes through conftest
+    return Inspector(sandbox.url)
+
+
+def stamps(count, start=datetime(2026, 3, 1, tzinfo=timezone.utc)):
+    return [(start + timedelta(seconds=n)) for n in range(count)]
+
+
+def read_all(read) -> list[dict]:
+    return [record for batch in read for record in batch]
+
+
+def test_salesforce_reads_every_page_oldest_first_and_keeps_the_newest_stamp(sandbox, inspector):
+    moments = stamps(2500)
+    inspector.seed("salesforce", "Contact", [
+        {"LastName": f"Person {n}", "Email": f"p{n}@bulk.example",
+         "SystemModstamp": m.strftime("%Y-%m-%dT%H:%M:%S.000+0000")} for n, m in enumerate(moments)])
+    session = sandbox_session(sandbox, "salesforce")
+    read = salesforce.Read(session, "Contact", ["Id", "Email", "SystemModstamp"])
+    batches = list(read)
+    assert len(batches) >= 2, "more than one page"
+    records = [r for b in batches for r in b]
+    assert len(records) == 2500 + 4  # the sandbox's own four contacts are older
+    assert [r["SystemModstamp"] for r in records] == sorted(r["SystemModstamp"] for r in records)
+    assert read.cursor == moments[-1].strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+    since = moments[2399].strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    later = read_all(salesforce.Read(session, "Contact", ["Id", "Email", "SystemModstamp"], since=since))
+    assert [r["Email"] for r in later] == [f"p{n}@bulk.example" for n in range(2400, 2500)]
+
+
+def test_salesforce_deleted_records_come_with_their_flag(sandbox, inspector):
+    session = sandbox_session(sandbox, "salesforce")
+    contact = inspector.docs("salesforce", "Contact")[0]
+    assert session.http.delete(f"sobjects/Contact/{contact['Id']}").status_code == 204
+    with_deleted = {r["Id"]: r["_deleted"] for r in read_all(salesforce.Read(session, "Contact", ["Id"]))}
+    assert with_deleted[contact["Id"]] is True and sum(with_deleted.values()) == 1
+    without = {r["Id"] for r in read_all(salesforce.Read(session, "Contact", ["Id"], include_deleted=False))}
+    assert contact["Id"] not in without and len(without) == len(with_deleted) - 1
+
+
+def test_salesforce_objects_and_fields(sandbox):
+    session = sandbox_session(sandbox, "salesforce")
+    assert {"Account", "Contact", "Lead"} <= {o["id"] for o in salesforce.objects(session)}
+    fields = {f["id"]: f for f in salesforce.fields(session, "Contact")}
+    assert fields["Id"]["is_primary_key"] and fields["SystemModstamp"]["type"] == "datetime"
+    assert salesforce.tracking_field("Contact", fields) == "SystemModstamp"
+
+
+def test_hubspot_search_starts_over_past_its_result_limit(sandbox, inspector, monkeypatch):
+    monkeypatch.setattr(hubspot, "SEARCH_LIMIT", 400)  # the sandbox stops at 10,000, as HubSpot does
+    inspector.settings(hubspot_search_per_second=1000, hubspot_requests_per_10s=10_000)
+    moments = stamps(1000)
+    inspector.seed("hubspot", "contacts", [
+        {"properties": {"email": f"p{n}@bulk.example", "lastmodifieddate": m.strftime("%Y-%m-%dT%H:%M:%S.000Z")}}
+        for n, m in enumerate(moments)])
+    session = sandbox_session(sandbox, "hubspot")
+    since = moments[99].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    read = hubspot.Read(session, "contacts", ["email"], since=since, include_deleted=False)
+    records = read_all(read)
+    assert {r["email"] for r in records} == {f"p{n}@bulk.example" for n in range(100, 1000)}
+    assert read.cursor == moments[-1].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_hubspot_archived_records_follow_with_their_flag(sandbox, inspector):
+    session = sandbox_session(sandbox, "hubspot")
+    first = read_all(hubspot.Read(session, "contacts", ["email"]))
+    gone = first[0]["id"]
+    assert session.http.delete(f"crm/v3/objects/contacts/{gone}").status_code == 204
+    since = max(r["lastmodifieddate"] for r in first)
+    changed = read_all(hubspot.Read(session, "contacts", ["email"], since=since))
+    assert [(r["id"], r["_deleted"]) for r in changed] == [(gone, True)]
+    assert read_all(hubspot.Read(session, "contacts", ["email"], since=since, include_deleted=False)) == []
