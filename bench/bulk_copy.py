@@ -6,7 +6,8 @@ Seeds N Contacts straight into a sandbox state file (no API calls), serves it
 with `python -m integrations.sandbox` in a child process, then copies them in a
 fresh child process the way a bulk run does: the Salesforce bulk source reads
 SOQL pages (queryAll, 2,000 records a page) and the PostgreSQL destination
-loads batches of 10,000 (COPY into a staging table, then an upsert by Id).
+loads batches of 10,000 (COPY into a staging table, then an upsert by Id) in a
+thread of its own while the next pages are read.
 Prints that process's rows/s and peak RSS (VmHWM), beside the rate of a plain
 COPY of the same rows into a bare table: the physical limit of the warehouse.
 PostgreSQL is the given database or a throwaway cluster from Debian's binaries.
@@ -99,7 +100,7 @@ def bulk_copy(sandbox_url: str, config: dict) -> dict:
 
     from integrations.base import Column, ProviderSession
     from integrations.salesforce import bulk_source
-    from integrations.warehouses.destinations import PostgresDestination
+    from integrations.warehouses.destinations import BackgroundWriter, PostgresDestination
 
     http = httpx.Client(base_url=f"{sandbox_url}/salesforce/services/data/v62.0",
                         headers={"Authorization": f"Bearer {API_KEY}"}, timeout=600)
@@ -108,20 +109,21 @@ def bulk_copy(sandbox_url: str, config: dict) -> dict:
     started = time.perf_counter()
     described = {f["id"]: f for f in bulk_source.fields(session, "Contact")}
     columns = [Column(name, described[name]["type"]) for name in FIELDS]
-    rows = batches = 0
     with PostgresDestination(config, schema=SCHEMA) as destination:
         table = destination.prepare("Contact", columns, bulk_source.KEY)
         read = bulk_source.Read(session, "Contact", FIELDS)
-        pending = []
-        for page in read:
-            pending.extend(page)
-            if len(pending) >= destination.batch_size:
-                rows += destination.write(table, pending).upserted
-                batches += 1
-                pending = []
-        if pending:
-            rows += destination.write(table, pending).upserted
-            batches += 1
+        pending, written = [], []
+        with BackgroundWriter(destination, table) as writer:  # as console/bulk/runs.py copies
+            for page in read:
+                pending.extend(page)
+                if len(pending) >= destination.batch_size:
+                    written.append(writer.submit(pending))
+                    pending = []
+            if pending:
+                written.append(writer.submit(pending))
+            written.append(writer.wait())
+        done = [w for w in written if w is not None]
+        rows, batches = sum(w.upserted for w in done), len(done)
     seconds = time.perf_counter() - started
     http.close()
     return {"rows": rows, "batches": batches, "seconds": seconds, "cursor": read.cursor,

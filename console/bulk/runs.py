@@ -4,8 +4,8 @@ A run claims its execution the way model-sync runs do (a conditional update, a
 heartbeat while it works, the sweeper re-queueing it when the heartbeat stops),
 then copies each enabled object in turn: the object's fields are described
 afresh, its table created or evolved, the records changed since the object's
-cursor read page by page and written in batches, and the cursor moved on once
-the object is done. A failed object does not stop the others.
+cursor read page by page and written in batches (in a thread of its own, while
+the next pages are read), and the cursor moved on once the object is done. A failed object does not stop the others.
 """
 
 import logging
@@ -24,6 +24,7 @@ from console.engine.schedule import DISPATCHED, next_run_time
 from console.syncs.models import ACTIVE_STATUSES, ExecutionStatus
 from console.targets.services import cached
 from integrations.base import ConnectorError
+from integrations.warehouses.destinations import BackgroundWriter
 
 from .models import BulkExecution, BulkSchemaExecution, BulkSync
 from .services import open_destination, open_session, selected_columns, source_module
@@ -233,18 +234,25 @@ class Copy:
         read = self.module.Read(session, schema["id"], [c.name for c in columns], since=since,
                                 include_deleted=self.sync.source_configuration.get("include_deleted", True))
         pending = []
-        for batch in read:
-            pending.extend(batch)
-            if len(pending) >= destination.batch_size:
-                self.write(destination, table, item, pending)
-                pending = []
-        if pending:
-            self.write(destination, table, item, pending)
+        with BackgroundWriter(destination, table) as writer:  # the next pages are read while a batch is written
+            try:
+                for batch in read:
+                    pending.extend(batch)
+                    if len(pending) >= destination.batch_size:
+                        self.count(item, writer.submit(pending))
+                        pending = []
+                        self.check_in()
+                if pending:
+                    self.count(item, writer.submit(pending))
+            finally:
+                self.count(item, writer.wait())  # the batch in flight counts even when the run stops here
         if read.cursor and read.cursor != since:
             save_cursor(self.sync, schema["id"], read.cursor)
 
-    def write(self, destination, table, item, records: list[dict]):
-        written = destination.write(table, records)
+    def count(self, item, written):
+        """Add a written batch to the object's and the execution's counts."""
+        if written is None:
+            return
         count = written.upserted + written.deleted
         item.record_count += count
         item.deleted_count += written.deleted
@@ -255,7 +263,6 @@ class Copy:
         if not BulkExecution.objects.filter(pk=self.execution.pk, claim=self.claim).update(
                 record_count=F("record_count") + count, error_count=F("error_count") + written.errors):
             raise LostClaim()
-        self.check_in()
 
     def check_in(self):
         """Stop here when the run was canceled or taken over."""

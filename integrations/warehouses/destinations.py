@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -58,48 +59,67 @@ def normalize(name: str) -> str:
 
 
 def to_datetime(value) -> datetime:
+    """ISO 8601 (Salesforce's +0000 and HubSpot's Z included) or epoch milliseconds, in UTC when naive."""
     if isinstance(value, datetime):
         moment = value
-    elif isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-        moment = datetime.fromtimestamp(int(value) / 1000, timezone.utc)  # epoch milliseconds
+    elif isinstance(value, (int, float)) or str(value).strip().lstrip("-").isdigit():
+        moment = datetime.fromtimestamp(int(value) / 1000, timezone.utc)
     else:
-        text = str(value).strip().replace("Z", "+00:00")
-        if re.search(r"[+-]\d{4}$", text):
-            text = f"{text[:-2]}:{text[-2:]}"  # Salesforce's +0000
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(str(value).strip())
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def as_text(value):
+    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def as_integer(value):
+    return value if isinstance(value, int) else int(float(value))
+
+
+def as_boolean(value):
+    if isinstance(value, str):
+        if value.lower() not in ("true", "false"):
+            raise ValueError(f"{value!r} is not a boolean")
+        return value.lower() == "true"
+    return bool(value)
+
+
+def as_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def as_json(value):
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+CONVERTERS = {STRING: as_text, INTEGER: as_integer, NUMBER: float, BOOLEAN: as_boolean, DATETIME: to_datetime,
+              DATE: as_date, OBJECT: as_json, ARRAY: as_json}
 
 
 def coerce(value, type_: str):
     """A source value as the column's type wants it; ValueError when it cannot be."""
     if value is None or (value == "" and type_ != STRING):
         return None
-    if type_ == STRING:
-        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
-    if type_ == INTEGER:
-        return int(value) if isinstance(value, int) else int(float(value))
-    if type_ == NUMBER:
-        return float(value)
-    if type_ == BOOLEAN:
-        if isinstance(value, str):
-            if value.lower() not in ("true", "false"):
-                raise ValueError(f"{value!r} is not a boolean")
-            return value.lower() == "true"
-        return bool(value)
-    if type_ == DATETIME:
-        return to_datetime(value)
-    if type_ == DATE:
-        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    if type_ in (OBJECT, ARRAY):
-        return value if isinstance(value, str) else json.dumps(value)
-    return value
+    convert = CONVERTERS.get(type_)
+    return convert(value) if convert else value
 
 
-def coerce_field(name: str, value, type_: str):
-    try:
-        return coerce(value, type_)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} {value!r} is not a valid {type_} ({error})") from None
+def row_of(record: dict, plan: list[tuple]) -> tuple:
+    """The record's values for [(field, type, converter)], as coerce() makes them (the hot loop of a copy)."""
+    values = []
+    for name, type_, convert in plan:
+        value = record.get(name)
+        if value is None or (value == "" and type_ != STRING):
+            values.append(None)
+        elif convert is None or (type_ == STRING and type(value) is str):
+            values.append(value)
+        else:
+            try:
+                values.append(convert(value))
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{name} {value!r} is not a valid {type_} ({error})") from None
+    return tuple(values)
 
 
 @dataclass
@@ -208,6 +228,8 @@ class Destination:
         written = Written()
         fields = list(table.columns)
         columns = [table.columns[f] for f in fields] + [Column(self.name(DELETED), BOOLEAN)]
+        plan = [(f, table.columns[f].type, CONVERTERS.get(table.columns[f].type)) for f in fields]
+        key_at = fields.index(table.source_key)
         rows, removed = {}, []
         for number, record in enumerate(records):
             deleted = bool(record.get(DELETED))
@@ -215,12 +237,12 @@ class Destination:
                 removed.append(coerce(record.get(table.source_key), table.columns[table.source_key].type))
                 continue
             try:
-                row = tuple(coerce_field(f, record.get(f), c.type) for f, c in zip(fields, columns)) + (deleted,)
+                row = row_of(record, plan) + (deleted,)
             except ValueError as error:
                 written.errors += 1
                 written.first_error = written.first_error or f"{table.source_key} {record.get(table.source_key)!r}: {error}"
                 continue
-            key = row[fields.index(table.source_key)] if self.mode == "replicate" else number
+            key = row[key_at] if self.mode == "replicate" else number
             rows.pop(key, None)  # the last version of a record in the batch wins
             rows[key] = row
         if rows:
@@ -461,6 +483,42 @@ class SQLiteDestination(Destination, SQLiteSource):
 
 def json_text(value):
     return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
+class BackgroundWriter:
+    """destination.write in a thread of its own, one batch at a time, so that the caller reads
+    the next pages meanwhile. At most two batches are held: the one being written and the one
+    being gathered.
+
+        with BackgroundWriter(destination, table) as writer:
+            for batch in batches:
+                done = writer.submit(batch)   # the previous batch's Written, or None
+            done = writer.wait()              # the last one's
+    """
+
+    def __init__(self, destination: Destination, table: TableLoad):
+        self.destination = destination
+        self.table = table
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer")
+        self.pending: Future | None = None
+
+    def submit(self, records: list[dict]) -> Written | None:
+        """Wait for the batch in flight (its error comes out here), then start writing this one."""
+        done = self.wait()
+        self.pending = self.executor.submit(self.destination.write, self.table, records)
+        return done
+
+    def wait(self) -> Written | None:
+        pending, self.pending = self.pending, None
+        return pending.result() if pending else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pending is not None:
+            self.pending.exception()  # a write in flight finishes before the destination is closed
+        self.executor.shutdown(wait=True)
 
 
 DESTINATIONS = {"postgresql": PostgresDestination, "snowflake": SnowflakeDestination, "sqlite": SQLiteDestination}
