@@ -330,3 +330,27 @@ def test_a_run_through_the_celery_worker(celery_worker_process, transactional_db
     assert execution["status"] == "completed", execution
     contacts = live_contacts(inspector)
     assert Postgres(postgres_url, schema).rows("contact") == {i: (d["Email"], False) for i, d in contacts.items()}
+
+
+# ---- the other directions of seed 002's examples ---------------------------------------------------
+
+
+def test_salesforce_into_snowflake(bulk_api, inspector, salesforce, snowflake_destination, fakesnow_endpoint):  # noqa: F811
+    schema = new_schema()
+    sync = create(bulk_api, salesforce, snowflake_destination, schema, schemas=["Contact"])
+    first = run(bulk_api, sync)
+    assert first["status"] == "completed", first
+    warehouse = Snowflake(fakesnow_endpoint, schema)
+    try:
+        assert warehouse.rows("CONTACT") == {i: (d["Email"], False) for i, d in live_contacts(inspector).items()}
+    finally:
+        warehouse.close()
+
+
+def test_hubspot_into_postgresql(bulk_api, inspector, hubspot, postgres_destination, postgres_url):  # noqa: F811
+    schema = new_schema()
+    sync = create(bulk_api, hubspot, postgres_destination, schema, schemas=["contacts"])
+    first = run(bulk_api, sync)
+    assert first["status"] == "completed", first
+    assert Postgres(postgres_url, schema).rows("contacts") == {
+        i: (d["properties"]["email"], False) for i, d in hubspot_contacts(inspector).items()}
