@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # /api/docs from local static files (no CDN, no inline script)
     "console.accounts",
     "console.api",
     "console.system",
