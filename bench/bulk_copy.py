@@ -20,7 +20,7 @@ import argparse
 import contextlib
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,22 +41,6 @@ SEED_CHUNK = 20_000
 def peak_rss_kb() -> int:
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def contacts(rows: int):
@@ -192,19 +176,19 @@ def main(argv=None) -> int:
         seed_sandbox(state_path, args.rows)
         print(f"seeded in {time.perf_counter() - started:.1f}s", flush=True)
 
-        port = free_port()
         sandbox = subprocess.Popen(
-            [sys.executable, "-m", "integrations.sandbox", "--port", str(port), "--state", state_path],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "integrations.sandbox", "--port", "0", "--state", state_path],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         stack.callback(sandbox.wait)
         stack.callback(sandbox.terminate)
-        wait_for_port(port)
+        # its first line: "sandbox providers on http://127.0.0.1:PORT: ..."
+        sandbox_url = re.search(r"on (http://[\w.]+:\d+)", sandbox.stdout.readline()).group(1)
 
         url = args.url or stack.enter_context(throwaway_postgres())
         config = source_config(url)
         print(f"PostgreSQL: {'given URL' if args.url else 'throwaway cluster'}", flush=True)
         try:
-            bulk = child("--bulk-child", f"http://127.0.0.1:{port}", json.dumps(config))
+            bulk = child("--bulk-child", sandbox_url, json.dumps(config))
             landed = counted(url)
             plain = child("--copy-child", json.dumps(config), "--rows", str(args.rows))
         finally:

@@ -21,7 +21,10 @@ def definition(post) -> dict:
         shown = post.getlist(f"known:{object_id}")
         ticked = set(post.getlist(f"field:{object_id}"))
         fields = [{"id": f, "enabled": f in ticked} for f in shown] if shown and set(shown) - ticked else []
-        schemas.append({"id": object_id, "enabled": True, "fields": fields})
+        schema = {"id": object_id, "enabled": True, "fields": fields}
+        if post.get(f"output:{object_id}"):  # a table name given through the API is kept
+            schema["user_output_name"] = post[f"output:{object_id}"]
+        schemas.append(schema)
     schedule = {"frequency": post.get("frequency") or "manual"}
     for name in ("minute", "hour", "day_of_week"):
         if post.get(name, "").strip():
@@ -62,7 +65,8 @@ def context(organization, data: dict) -> dict:
         try:
             for obj in services.source_objects(source):
                 schema = chosen.get(obj["id"])
-                item = {**obj, "selected": schema is not None, "fields": []}
+                item = {**obj, "selected": schema is not None, "fields": [],
+                        "output_name": (schema or {}).get("user_output_name", "")}
                 if schema is not None:
                     enabled = {f["id"]: f["enabled"] for f in schema.get("fields") or []}
                     item["fields"] = [{**f, "ticked": enabled.get(f["id"], True)}
