@@ -27,7 +27,7 @@ from integrations.base import ConnectorError
 from integrations.warehouses.destinations import BackgroundWriter
 
 from .models import BulkExecution, BulkSchemaExecution, BulkSync
-from .services import open_destination, open_session, selected_columns, source_module
+from .services import open_destination, selected_columns, source_module
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class Copy:
         return [s for s in self.sync.enabled_schemas() if not only or s["id"] in only]
 
     def run(self):
-        session = open_session(self.sync.source_connection)
+        session = run_session(self.sync.source_connection)
         try:
             with open_destination(self.sync) as destination:
                 destination.check()
@@ -271,6 +271,16 @@ class Copy:
             raise LostClaim()
         if status == ExecutionStatus.CANCELING:
             raise Canceled()
+
+
+def run_session(connection):
+    """The source's API session for a run: the connection's API budget is shared with the other
+    runs on it, and a 429 is waited out as long as a model-sync run would."""
+    from console.connections.sessions import provider_session
+    from console.engine.ratelimit import limiter_for
+
+    return provider_session(connection, limiter=limiter_for(connection),
+                            rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"))
 
 
 def save_cursor(sync: BulkSync, object_id: str, cursor: str):
