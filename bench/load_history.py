@@ -32,17 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from integrations.demo.warehouse import free_port  # noqa: E402
+
 PAGE_TARGET_MS = 150
 API_TARGET_MS = 100
 BIG_RUN_ERRORS = 100_000  # one run with many rejected records; the rest share what is left
 CHUNK = 5000
 ALONE_REQUESTS = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 30.0):

@@ -81,22 +81,19 @@ def existing(keep_test_connection, organization, org_admin, settings):
     }
 
 
+# Which object an {id} in a path means, by the path's start (first match wins).
+ID_BY_PATH = [("/api/syncs/{sync_id}/executions/", "execution"), ("/api/syncs/", "sync"),
+              ("/api/bulk/syncs/", "bulk"), ("/api/models/", "model"), ("/api/connections/", "connection"),
+              ("/api/webhooks/", "webhook")]
+
+
 def known_path_parameters(path: str, ids: dict) -> dict:
     """Real ids for the path's parameters, by what the path is about."""
     params = {"user_id": ids["user"], "connection_id": ids["connection"], "sync_id": ids["sync"],
               "exec_id": ids["execution"], "type_id": "postgresql"}
-    if path.startswith("/api/syncs/{sync_id}/executions/"):
-        params["id"] = ids["execution"]
-    elif path.startswith("/api/syncs/"):
-        params["id"] = ids["sync"]
-    elif path.startswith("/api/bulk/syncs/"):
-        params["id"] = ids["bulk"]
-    elif path.startswith("/api/models/"):
-        params["id"] = ids["model"]
-    elif path.startswith("/api/connections/"):
-        params["id"] = ids["connection"]
-    elif path.startswith("/api/webhooks/"):
-        params["id"] = ids["webhook"]
+    kind = next((kind for prefix, kind in ID_BY_PATH if path.startswith(prefix)), None)
+    if kind:
+        params["id"] = ids[kind]
     return params
 
 

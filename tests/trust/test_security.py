@@ -44,13 +44,6 @@ def target_connection(organization):
 
 
 @pytest.fixture
-def signed_in(org_admin):
-    client = Client()
-    client.force_login(org_admin)
-    return client
-
-
-@pytest.fixture
 def path_values(make_sync, org_admin):
     sync = make_sync()
     execution = Execution.objects.create(sync=sync, status=ExecutionStatus.COMPLETED)
