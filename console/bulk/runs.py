@@ -231,8 +231,9 @@ class Copy:
         new_columns = any(column in table.added for column in table.columns.values())
         full = rebuild or new_columns or bool(self.execution.resync_mode) or self.execution.fetch_mode == "full"
         since = None if full else self.sync.cursors.get(schema["id"])
-        read = self.module.Read(session, schema["id"], [c.name for c in columns], since=since,
-                                include_deleted=self.sync.source_configuration.get("include_deleted", True))
+        options = dict(self.sync.source_configuration)  # include_deleted, and Salesforce's query_api
+        options.setdefault("include_deleted", True)
+        read = self.module.Read(session, schema["id"], [c.name for c in columns], since=since, **options)
         pending = []
         with BackgroundWriter(destination, table) as writer:  # the next pages are read while a batch is written
             try:

@@ -33,7 +33,7 @@ DISCOVER = ("all", "onlyIncremental", "onlyNonIncremental", "none")
 NORMALIZE_NAMES = ("enabled", "disabled", "legacy")
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DESTINATION_SETTINGS = ("schema", "deleted_records")
-SOURCE_SETTINGS = ("include_deleted",)
+SOURCE_SETTINGS = ("include_deleted", "query_api")
 
 
 # ---- sources ---------------------------------------------------------------------
@@ -240,7 +240,7 @@ def clean(organization, data: dict, sync: BulkSync | None = None) -> dict:
         "source_connection": source,
         "destination_connection": destination,
         "destination_configuration": clean_destination_configuration(data.get("destination_configuration")),
-        "source_configuration": clean_source_configuration(data.get("source_configuration")),
+        "source_configuration": clean_source_configuration(data.get("source_configuration"), source),
         "schedule": clean_default_schedule(organization, data.get("default_schedule")),
         "active": boolean(data, "active", True),
         "disable_record_timestamps": boolean(data, "disable_record_timestamps", False),
@@ -309,12 +309,20 @@ def clean_destination_configuration(value) -> dict:
     return {"schema": schema.strip(), "deleted_records": deleted}
 
 
-def clean_source_configuration(value) -> dict:
+def clean_source_configuration(value, source: Connection) -> dict:
     value = settings_dict(value, "source_configuration", SOURCE_SETTINGS)
     include_deleted = value.get("include_deleted", True)
     if not isinstance(include_deleted, bool):
         raise field_error("source_configuration.include_deleted", "must be true or false")
-    return {"include_deleted": include_deleted}
+    cleaned = {"include_deleted": include_deleted}
+    if value.get("query_api") is not None:
+        if source.type != "salesforce":
+            raise field_error("source_configuration.query_api", "is a setting of Salesforce sources only")
+        if value["query_api"] not in salesforce_source.QUERY_APIS:
+            raise field_error("source_configuration.query_api",
+                              f"must be one of {', '.join(salesforce_source.QUERY_APIS)}")
+        cleaned["query_api"] = value["query_api"]
+    return cleaned
 
 
 def clean_default_schedule(organization, schedule) -> dict:

@@ -10,10 +10,18 @@ A read asks for `SELECT fields FROM obj WHERE SystemModstamp > since ORDER BY
 SystemModstamp` and follows nextRecordsUrl, so only one page is ever held. With
 `include_deleted` it goes through queryAll, which also returns deleted records
 (IsDeleted = true); those come out with `_deleted: True`.
+
+With `query_api="bulk"` the same SOQL runs as a Bulk API 2.0 query job: the job is
+polled until Salesforce has the results, which are then read as CSV sets of up to
+BULK_SET_SIZE rows (Sforce-Locator names the next). Bulk CSV has no null: an empty
+value reads as None.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -26,23 +34,32 @@ KEY = "Id"
 TRACKING_FIELDS = ("SystemModstamp", "LastModifiedDate")  # the first an object has is used
 DELETED_FIELD = "IsDeleted"
 PAGE_SIZE = 2000
+QUERY_APIS = ("rest", "bulk")
+BULK_SET_SIZE = 50_000  # CSV rows per results request of a Bulk API 2.0 query job
+BULK_POLL_SECONDS = (0.2, 5.0)  # first and longest wait between looks at a query job
+BULK_WAIT_SECONDS = 3600  # a query job still running after this fails the read
 TYPES = {"boolean": BOOLEAN, "int": INTEGER, "long": INTEGER, "double": NUMBER, "currency": NUMBER,
          "percent": NUMBER, "date": DATE, "datetime": DATETIME}
 SKIPPED_TYPES = ("address", "location", "base64")  # compound or binary: not copied as columns
 
 
-def call(session, path: str, **params) -> dict:
-    """GET a Salesforce path (relative to the API base, or an absolute URL); errors in Salesforce's words."""
+def send(session, method: str, path: str, **kwargs) -> httpx.Response:
+    """A Salesforce call (path relative to the API base, or an absolute URL); errors in Salesforce's words."""
     try:
-        response = session.http.get(path, params=params or None,
-                                    headers={"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"})
+        response = session.http.request(method, path, **kwargs)
     except httpx.HTTPError as error:
         raise ConnectionFailed(f"Could not reach Salesforce: {error}") from None
     if response.status_code in (401, 403):
         raise ConnectionFailed(f"Salesforce refused the request ({response.status_code}): {salesforce_error(response)}")
     if response.status_code >= 400:
         raise ConnectorError(f"Salesforce answered {response.status_code}: {salesforce_error(response)}")
-    return response.json()
+    return response
+
+
+def call(session, path: str, **params) -> dict:
+    """GET a Salesforce path as JSON, query pages of PAGE_SIZE records."""
+    return send(session, "GET", path, params=params or None,
+                headers={"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}).json()
 
 
 def salesforce_error(response: httpx.Response) -> str:
@@ -89,7 +106,7 @@ class Read:
     """One pass over an object's records changed since `since` (all of them when None)."""
 
     def __init__(self, session, object_id: str, field_ids: list[str], since: str | None = None,
-                 include_deleted: bool = True):
+                 include_deleted: bool = True, query_api: str = "rest"):
         self.session = session
         self.object_id = object_id
         self.tracking = tracking_field(object_id, field_ids)
@@ -99,6 +116,7 @@ class Read:
         self.field_ids = list(dict.fromkeys(wanted + list(field_ids)))
         self.since = since if self.tracking else None
         self.include_deleted = include_deleted
+        self.query_api = query_api
         self.cursor = since
 
     def soql(self) -> str:
@@ -110,21 +128,56 @@ class Read:
         return query
 
     def __iter__(self) -> Iterator[list[dict]]:
+        pages = self.bulk_pages() if self.query_api == "bulk" else self.rest_pages()
+        for raw in pages:
+            batch = [self.record(r) for r in raw]
+            if batch:
+                if self.tracking:
+                    self.cursor = max([self.cursor or ""] + [r[self.tracking] or "" for r in batch]) or None
+                yield batch
+
+    def rest_pages(self) -> Iterator[list[dict]]:
         page = call(self.session, "queryAll" if self.include_deleted else "query", q=self.soql())
         while True:
-            batch = [self.record(r) for r in page.get("records", [])]
-            if batch:
-                if self.tracking and batch[-1].get(self.tracking):
-                    self.cursor = batch[-1][self.tracking]
-                yield batch
+            yield page.get("records", [])
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
             page = call(self.session, instance_url(self.session) + next_url)
 
+    def bulk_pages(self) -> Iterator[list[dict]]:
+        job = send(self.session, "POST", "jobs/query", json={
+            "operation": "queryAll" if self.include_deleted else "query", "query": self.soql()}).json()
+        self.wait_for(job["id"])
+        locator = None
+        while True:
+            params = {"maxRecords": BULK_SET_SIZE, **({"locator": locator} if locator else {})}
+            response = send(self.session, "GET", f"jobs/query/{job['id']}/results", params=params)
+            yield [{name: value if value != "" else None for name, value in row.items()}
+                   for row in csv.DictReader(io.StringIO(response.text))]
+            locator = response.headers.get("Sforce-Locator")
+            if not locator or locator == "null":
+                return
+
+    def wait_for(self, job_id: str):
+        pause, longest = BULK_POLL_SECONDS
+        deadline = time.monotonic() + BULK_WAIT_SECONDS
+        while True:
+            job = send(self.session, "GET", f"jobs/query/{job_id}").json()
+            if job["state"] == "JobComplete":
+                return
+            if job["state"] in ("Failed", "Aborted"):
+                raise ConnectorError(f"The Salesforce query job {job_id} for {self.object_id} ended "
+                                     f"{job['state']}: {job.get('errorMessage') or 'no reason given'}")
+            if time.monotonic() > deadline:
+                raise ConnectorError(f"The Salesforce query job {job_id} for {self.object_id} did not finish "
+                                     f"within {BULK_WAIT_SECONDS} seconds.")
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+
     def record(self, raw: dict) -> dict:
         record = {name: raw.get(name) for name in self.field_ids}
-        record["_deleted"] = bool(raw.get(DELETED_FIELD))
+        record["_deleted"] = raw.get(DELETED_FIELD) in (True, "true")
         return record
 
 

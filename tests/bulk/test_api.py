@@ -96,6 +96,7 @@ def test_fields_left_out_are_not_copied_but_the_key_and_the_tracking_field_alway
      "destination_configuration.deleted_records"),
     ({"destination_configuration": {"schema": "sf", "format": "csv"}}, "destination_configuration.format"),
     ({"source_configuration": {"include_deleted": "yes"}}, "source_configuration.include_deleted"),
+    ({"source_configuration": {"query_api": "soap"}}, "source_configuration.query_api"),
     ({"mode": "mirror"}, "mode"),
     ({"default_schedule": {"frequency": "fortnightly"}}, "default_schedule.frequency"),
     ({"default_schedule": {"frequency": "runafter"}}, "default_schedule.frequency"),
@@ -122,6 +123,12 @@ def test_connections_must_fit_their_side(bulk_api, body, salesforce, sqlite_dest
     assert reversed_.status_code == 400
     assert error_field(reversed_) == "source_connection_id"
     assert "sqlite" in reversed_.json()["message"]
+
+
+def test_only_salesforce_sources_choose_their_query_api(bulk_api, body, hubspot):
+    response = bulk_api.post("/api/bulk/syncs", body(source_connection_id=str(hubspot.pk), schemas=[],
+                                                     source_configuration={"query_api": "bulk"}))
+    assert response.status_code == 400 and error_field(response) == "source_configuration.query_api"
 
 
 def test_a_missing_required_member_is_refused(bulk_api, body):

@@ -100,8 +100,11 @@ def salesforce_sync(bulk_api, inspector, salesforce, postgres_destination, postg
     return make
 
 
-def test_salesforce_full_then_incremental_into_postgresql(bulk_api, salesforce_sync, inspector, sandbox):
-    sync, warehouse = salesforce_sync()
+@pytest.mark.parametrize("query_api", ["rest", "bulk"])
+def test_salesforce_full_then_incremental_into_postgresql(bulk_api, salesforce_sync, inspector, sandbox, query_api):
+    inspector.settings(salesforce_bulk_seconds=0.2)
+    sync, warehouse = salesforce_sync(source_configuration={"query_api": query_api})
+    assert sync["source_configuration"] == {"include_deleted": True, "query_api": query_api}
     contacts = live_contacts(inspector)
     accounts = {d["Id"]: d["Name"] for d in inspector.docs("salesforce", "Account")}
 
