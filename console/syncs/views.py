@@ -18,7 +18,13 @@ def sync_of(request, sync_id) -> Sync:
 
 @organization_required
 def sync_list(request):
-    syncs = request.organization.syncs.select_related("model", "target_connection").order_by("-updated_at")
+    # Only what the list shows: a sync's other JSON columns cost more to decode than the page to render.
+    syncs = (
+        request.organization.syncs.select_related("model", "target_connection")
+        .only("organization", "name", "mode", "active", "target_object", "target_create", "schedule", "updated_at",
+              "model__name", "target_connection__name")
+        .order_by("-updated_at")
+    )
     return render(request, "syncs/list.html", {"syncs": syncs})
 
 
