@@ -14,7 +14,8 @@ SystemModstamp` and follows nextRecordsUrl, so only one page is ever held. With
 With `query_api="bulk"` the same SOQL runs as a Bulk API 2.0 query job: the job is
 polled until Salesforce has the results, which are then read as CSV sets of up to
 BULK_SET_SIZE rows (Sforce-Locator names the next). Bulk CSV has no null: an empty
-value reads as None.
+value reads as None. Its rows come in no particular order, so the cursor is always
+the newest stamp read, and it is kept only once the whole read is done.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class Read:
         query = f"SELECT {', '.join(self.field_ids)} FROM {self.object_id}"
         if self.since:
             query += f" WHERE {self.tracking} > {soql_datetime(self.since)}"
-        if self.tracking:
+        if self.tracking and self.query_api == "rest":  # Bulk API 2.0 refuses ORDER BY (it stops chunking)
             query += f" ORDER BY {self.tracking} ASC"
         return query
 
