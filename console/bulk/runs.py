@@ -192,6 +192,8 @@ class Copy:
         try:
             with open_destination(self.sync) as destination:
                 destination.check()
+                if not self.execution.only_schemas and not self.execution.is_test:
+                    add_new_objects(self.sync, self.module, session)
                 for schema in self.schemas():
                     self.check_in()
                     self.copy_object(session, destination, schema)
@@ -272,6 +274,33 @@ class Copy:
             raise LostClaim()
         if status == ExecutionStatus.CANCELING:
             raise Canceled()
+
+
+def add_new_objects(sync: BulkSync, module, session):
+    """Select the source's objects that appeared since the sync was saved, as its
+    automatically_add_new_objects says: all of them, or only those with (or without) a
+    tracking field. Objects the sync already lists, selected or not, are left as they are."""
+    rule = sync.automatically_add_new_objects
+    if rule == "none":
+        return
+    known = {s["id"] for s in sync.schemas}
+    added = []
+    for obj in module.objects(session):
+        if obj["id"] in known:
+            continue
+        if rule != "all":
+            incremental = module.tracking_field(obj["id"], [f["id"] for f in module.fields(session, obj["id"])])
+            if bool(incremental) != (rule == "onlyIncremental"):
+                continue
+        added.append({"id": obj["id"], "enabled": True, "fields": []})
+    if not added:
+        return
+    with transaction.atomic():
+        locked = BulkSync.objects.select_for_update().get(pk=sync.pk)
+        listed = {s["id"] for s in locked.schemas}
+        locked.schemas = locked.schemas + [s for s in added if s["id"] not in listed]
+        locked.save(update_fields=["schemas"])
+    sync.schemas = locked.schemas
 
 
 def run_session(connection):

@@ -10,6 +10,7 @@ from console.bulk import runs, services
 from console.bulk.models import BulkExecution, BulkSync
 from console.engine.models import Event
 from console.syncs.models import ExecutionStatus
+from integrations.base import STRING
 from integrations.warehouses.destinations import SQLiteDestination
 
 
@@ -90,3 +91,18 @@ def test_runs_tell_their_events(make_sync):
     runs.run_execution(runs.start_execution(sync).pk)
     assert list(Event.objects.filter(organization_id=sync.organization_id).order_by("created_at")
                 .values_list("type", flat=True)) == ["bulk_sync.running", "bulk_sync.completed"]
+
+
+@pytest.mark.parametrize("rule, added", [("none", set()), ("all", {"Lead", "Task"}),
+                                         ("onlyIncremental", {"Lead"}), ("onlyNonIncremental", {"Task"})])
+def test_new_source_objects_are_added_as_the_sync_says(make_sync, fake_source, rule, added):
+    sync = make_sync(automatically_add_new_objects=rule, schemas=["Contact", {"id": "Account", "enabled": False}])
+    fake_source.fields_of["Lead"] = [("Id", STRING), ("SystemModstamp", STRING)]
+    fake_source.fields_of["Task"] = [("Id", STRING), ("Subject", STRING)]  # no tracking field
+    fake_source.records.update(Lead=[{"Id": "l1", "SystemModstamp": "2026-01-01T00:00:00Z"}], Task=[])
+    execution = runs.start_execution(sync)
+    runs.run_execution(execution.pk)
+    sync.refresh_from_db()
+    assert {s["id"] for s in sync.schemas} == {"Contact", "Account"} | added
+    assert not next(s for s in sync.schemas if s["id"] == "Account")["enabled"], "a deselected object stays so"
+    assert set(execution.schemas.values_list("schema", flat=True)) == {"Contact"} | added
