@@ -15,7 +15,9 @@ def client(live_server, api_key):
     return Polytomic(base_url=live_server.url, token=api_key, version="2025-09-18", max_retries=0)
 
 
-def test_sdk_manages_and_runs_a_bulk_sync(client, fake_source, salesforce, sqlite_destination):
+def test_sdk_manages_and_runs_a_bulk_sync(client, fake_source, salesforce, sqlite_destination, monkeypatch):
+    # runs go to a queue no worker reads: this test runs them itself, on the source in memory
+    monkeypatch.setenv("ENGINE_QUEUE", "bulk-sdk-test-no-worker")
     fake_source.records["Contact"] = [
         {"Id": "c1", "Email": "ada@acme.example", "SystemModstamp": "2026-01-01T00:00:00Z"},
         {"Id": "c2", "Email": "grace@acme.example", "SystemModstamp": "2026-01-02T00:00:00Z"}]
