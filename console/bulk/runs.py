@@ -5,7 +5,9 @@ heartbeat while it works, the sweeper re-queueing it when the heartbeat stops),
 then copies each enabled object in turn: the object's fields are described
 afresh, its table created or evolved, the records changed since the object's
 cursor read page by page and written in batches (in a thread of its own, while
-the next pages are read), and the cursor moved on once the object is done. A failed object does not stop the others.
+the next pages are read), and the cursor moved on once the object is done. A
+failed object does not stop the others. Objects that appear in the source are
+selected first when automatically_add_new_objects says so.
 """
 
 import logging
