@@ -18,6 +18,9 @@ from .models import Connection
 SQLITE_FILE = "demo-warehouse.sqlite3"
 
 SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "secret", "dbname": "database"}
+# The sandbox providers accept these keys (see integrations/sandbox/providers/).
+SALESLOFT = {"auth_method": "api_key", "api_key": "sandbox-api-key"}
+GONG = {"auth_method": "token", "access_key": "sandbox-access-key", "access_secret": "sandbox-access-secret"}
 
 
 def demo_connections() -> list[tuple[str, str, dict]]:
@@ -25,6 +28,8 @@ def demo_connections() -> list[tuple[str, str, dict]]:
     return [
         ("Snowflake Connection", "snowflake", SNOWFLAKE),
         ("Demo SQLite", "sqlite", {"path": str(sqlite_path)}),
+        ("Salesloft (sandbox)", "salesloft", SALESLOFT),
+        ("Gong (sandbox)", "gong", GONG),
     ]
 
 
