@@ -1,7 +1,12 @@
+import importlib
 import logging
+import threading
+import time
 
-import fakesnow
 import pytest
+import uvicorn
+
+from integrations.demo.warehouse import free_port
 
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
@@ -9,9 +14,19 @@ from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtu
 @pytest.fixture(scope="session")
 def fakesnow_endpoint():
     """A Snowflake-protocol server on loopback (any account and credentials work)."""
+    # fakesnow.server() is shadowed by its own submodule once that is imported, so serve the app directly
     logging.getLogger("uvicorn").setLevel(logging.WARNING)
-    with fakesnow.server() as params:
-        yield f"http://127.0.0.1:{params['port']}"
+    app = importlib.import_module("fakesnow.server").app
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="fakesnow", daemon=True)
+    thread.start()
+    while thread.is_alive() and not server.started:
+        time.sleep(0.05)
+    assert server.started, "fakesnow did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 @pytest.fixture
