@@ -21,6 +21,7 @@ SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "secret",
 # The sandbox providers accept these keys (see integrations/sandbox/providers/).
 SALESLOFT = {"auth_method": "api_key", "api_key": "sandbox-api-key"}
 GONG = {"auth_method": "token", "access_key": "sandbox-access-key", "access_secret": "sandbox-access-secret"}
+HUBSPOT = {"auth_method": "private_app", "private_app_token": "pat-na1-sandbox-private-app"}
 
 
 def demo_connections() -> list[tuple[str, str, dict]]:
@@ -30,6 +31,7 @@ def demo_connections() -> list[tuple[str, str, dict]]:
         ("Demo SQLite", "sqlite", {"path": str(sqlite_path)}),
         ("Salesloft (sandbox)", "salesloft", SALESLOFT),
         ("Gong (sandbox)", "gong", GONG),
+        ("HubSpot (sandbox)", "hubspot", HUBSPOT),
     ]
 
 

@@ -6,6 +6,8 @@ from django.test import Client
 
 from console.accounts.models import Organization
 from console.accounts.services import create_api_key
+from console.connections.models import Connection
+from console.connections.services import check_connection
 from console.syncs.models import Sync
 
 from .conftest import ROWS, Api
@@ -27,3 +29,13 @@ def test_seed_demo_makes_a_cadence_sync_ready_to_run(e2e, tmp_path, settings):
     assert run["status"] == "completed", run
     assert run["counts"]["inserted"] == ROWS
     assert len(people(e2e)) == ROWS and len(enrolled(e2e)) == ROWS
+
+
+def test_seed_demo_provider_connections_pass_their_check(e2e, tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    organization = Organization.objects.get(name="Demo Company")
+    names = ["Salesloft (sandbox)", "Gong (sandbox)", "HubSpot (sandbox)", "Snowflake Connection", "Demo SQLite"]
+    for name in names:
+        connection = check_connection(Connection.objects.get(organization=organization, name=name))
+        assert connection.status == "healthy", (name, connection.status_message)
