@@ -1,6 +1,7 @@
 """Run events, the organization's webhook and the failure-email subscribers (§2.9)."""
 
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -70,6 +71,16 @@ def org_webhook(request, id) -> Webhook:
     return get_object_or_404(Webhook, pk=id, organization=request.auth.organization)
 
 
+def in_utc(field: str, moment: datetime) -> datetime:
+    """The moment in UTC; databases refuse offsets beyond ±15:59 that ISO 8601 parsers accept."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt_timezone.utc)
+    try:
+        return moment.astimezone(dt_timezone.utc)
+    except OverflowError:
+        raise field_error(field, "is out of range") from None
+
+
 @router.get("/events", response={200: ListEnvelope(EventOut), **ERRORS}, summary="List events")
 def list_events(request, type: str | None = None, starting_after: datetime | None = None,
                 ending_before: datetime | None = None, limit: int = 10):
@@ -79,9 +90,9 @@ def list_events(request, type: str | None = None, starting_after: datetime | Non
     if type:
         events = events.filter(type=type)
     if starting_after:
-        events = events.filter(created_at__gt=starting_after)
+        events = events.filter(created_at__gt=in_utc("starting_after", starting_after))
     if ending_before:
-        events = events.filter(created_at__lt=ending_before)
+        events = events.filter(created_at__lt=in_utc("ending_before", ending_before))
     return {
         "data": [
             {"id": str(e.pk), "type": e.type, "organization_id": str(e.organization_id),

@@ -179,3 +179,15 @@ def test_run_events_carry_the_counts(make_sync, run_in_process):
     event = Event.objects.get(type="sync.completed_with_errors")
     assert event.payload["inserted_count"] == 1 and event.payload["error_count"] == 1
     assert event.payload["sync_id"] == str(sync.pk)
+
+
+@pytest.mark.django_db
+def test_events_are_listed_after_a_moment_given_with_any_offset(organization, api):
+    event = Event.objects.create(organization=organization, type="sync.completed", payload={})
+    before = (event.created_at - timedelta(minutes=1)).astimezone(dt_timezone(timedelta(hours=21, minutes=50)))
+    listed = api.get("/api/events", {"starting_after": before.isoformat()})
+    assert listed.status_code == 200, listed.content
+    assert [e["id"] for e in listed.json()["data"]] == [str(event.pk)]
+    far = api.get("/api/events", {"starting_after": "0001-01-01T00:00:00+10:00"})
+    assert far.status_code == 400
+    assert far.json()["metadata"]["errors"] == [{"field": "starting_after", "message": "is out of range"}]
