@@ -31,3 +31,15 @@ document.addEventListener("change", function (event) {
     htmx.trigger(scope, "relevant-change");
   }
 });
+
+// <textarea data-preview-shortcut>: Ctrl-Enter (Cmd-Enter on a Mac) clicks the form's Preview button.
+document.addEventListener("keydown", function (event) {
+  const field = event.target;
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  if (!(field instanceof Element) || !field.matches("[data-preview-shortcut]")) return;
+  const button = document.getElementById("preview-button");
+  if (button) {
+    event.preventDefault();
+    button.click();
+  }
+});
