@@ -111,6 +111,8 @@ PAGES = {
     "run progress": lambda w: f"/syncs/{w.sync.pk}/runs/{w.execution.pk}/progress",
     "run errors": lambda w: f"/syncs/{w.sync.pk}/runs/{w.execution.pk}/errors",
     "connections": lambda w: "/connections",
+    "models": lambda w: "/models",
+    "model detail": lambda w: f"/models/{w.sync.model_id}",
     "bulk syncs": lambda w: "/bulk",
 }
 
