@@ -157,6 +157,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# OAuth consent opens in a popup that comes back to our callback and tells its opener;
+# "same-origin" would cut the popup from its opener once it visits the provider.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
 # Production behind HTTPS: SECURE_COOKIES=1 marks cookies Secure and sends HSTS (on HTTPS
 # requests); SECURE_SSL_REDIRECT=1 also redirects plain HTTP, and a TLS-terminating proxy
 # says so with X-Forwarded-Proto when TRUST_X_FORWARDED_PROTO=1.

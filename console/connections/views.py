@@ -129,10 +129,14 @@ def oauth_callback(request):
     }
     show_link = connection is not None and request.user.is_authenticated and \
         request.organization is not None and connection.organization_id == request.organization.pk
-    return render(request, "connections/callback.html", {
+    response = render(request, "connections/callback.html", {
         "ok": outcome.ok, "message": outcome.message, "result": result,
         "connection": connection if show_link else None,
     }, status=200 if connection else 400)
+    # The popup reaches this page from the provider's site; any stricter policy here
+    # would cut it from the console page that opened it and is waiting for the result.
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 @organization_required
