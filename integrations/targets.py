@@ -159,6 +159,8 @@ def request_json(session: ProviderSession, method: str, path: str, **kwargs):
     for attempt in range(MAX_SHORT_WAITS + 1):
         try:
             response = session.http.request(method, path, **kwargs)
+        except ConnectorError:
+            raise  # RateLimited, NeedsReconnect, ConnectionFailed already say what happened
         except Exception as error:  # httpx.HTTPError and friends
             raise ConnectionFailed(f"Could not reach the provider: {error}") from error
         if response.status_code != 429:

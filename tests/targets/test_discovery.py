@@ -1,9 +1,10 @@
 """Discovery modules against the sandbox providers, one provider at a time."""
 
+import httpx
 import pytest
 
 from integrations import targets
-from integrations.base import ConnectorError
+from integrations.base import ConnectionFailed, ConnectorError, NeedsReconnect, ProviderSession, RateLimited
 
 
 def modes(obj):
@@ -126,3 +127,33 @@ def test_salesforce_target_configuration_follows_seed_002():
     assert options["ingestion_api"].choices == ("automatic", "bulk", "rest") and options["ingestion_api"].required
     assert options["concurrency_mode"].choices == ("Parallel", "Serial")
     assert targets.target_configuration_fields("salesloft", "people") == []
+
+
+class RefusingTransport(httpx.BaseTransport):
+    """A session transport that raises what the retrying transport raises after its waits."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def handle_request(self, request):
+        raise self.error
+
+
+@pytest.mark.parametrize("error, kind", [
+    (RateLimited("api.example.com kept answering 429 (Too Many Requests); waited 600 s in all.", 30), RateLimited),
+    (NeedsReconnect("The grant was revoked; reconnect the connection."), NeedsReconnect),
+])
+def test_rate_limits_and_revoked_grants_say_what_they_are(error, kind):
+    http = httpx.Client(base_url="https://api.example.com", transport=RefusingTransport(error))
+    session = ProviderSession(config={}, http=http)
+    with pytest.raises(kind) as raised:
+        targets.get_json(session, "/v2/people")
+    assert "Could not reach" not in str(raised.value)
+    assert str(raised.value) == str(error)
+
+
+def test_unreachable_provider_still_says_so():
+    http = httpx.Client(base_url="https://api.example.com",
+                        transport=RefusingTransport(httpx.ConnectError("connection refused")))
+    with pytest.raises(ConnectionFailed, match="Could not reach the provider: connection refused"):
+        targets.get_json(ProviderSession(config={}, http=http), "/v2/people")
