@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "console.accounts.middleware.CurrentOrganizationMiddleware",
+    "console.accounts.middleware.RoleMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"

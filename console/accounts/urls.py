@@ -12,4 +12,7 @@ urlpatterns = [
     path("settings", views.settings_page, name="settings"),
     path("settings/api-keys", views.create_api_key, name="api-key-create"),
     path("settings/api-keys/<uuid:key_id>/revoke", views.revoke_api_key, name="api-key-revoke"),
+    path("settings/members", views.invite_member, name="member-invite"),
+    path("settings/members/<int:membership_id>/role", views.change_member_role, name="member-role"),
+    path("settings/members/<int:membership_id>/remove", views.remove_member, name="member-remove"),
 ]

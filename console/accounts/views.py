@@ -6,9 +6,9 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .decorators import admin_required, organization_required
-from .forms import ApiKeyForm, SignInForm, SignUpForm
+from .forms import ApiKeyForm, MemberForm, RoleForm, SignInForm, SignUpForm
 from .middleware import SESSION_KEY
-from .models import ApiKey, Membership
+from .models import ApiKey, Membership, Role
 
 
 def signup(request):
@@ -44,7 +44,7 @@ def switch_organization(request):
 
 
 @organization_required
-def settings_page(request):
+def settings_page(request, member_form=None, invited=None, status=200):
     return render(
         request,
         "accounts/settings.html",
@@ -54,8 +54,52 @@ def settings_page(request):
                 "user__email"
             ),
             "form": ApiKeyForm(),
+            "member_form": member_form or MemberForm(),
+            "roles": Role.choices,
+            "invited": invited,
         },
+        status=status,
     )
+
+
+@require_POST
+@admin_required
+def invite_member(request):
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        return settings_page(request, member_form=form, status=400)
+    membership, password = services.invite_member(request.organization, form.cleaned_data["email"],
+                                                  form.cleaned_data["role"])
+    request.audit_object = membership
+    messages.success(request, f"{membership.user.email} is now a {membership.get_role_display()} member.")
+    invited = {"email": membership.user.email, "password": password} if password else None
+    return settings_page(request, invited=invited)
+
+
+@require_POST
+@admin_required
+def change_member_role(request, membership_id):
+    membership = get_object_or_404(Membership, pk=membership_id, organization=request.organization)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_role(membership, form.cleaned_data["role"])
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+        except services.LastAdmin as error:
+            messages.error(request, str(error))
+    return redirect("settings")
+
+
+@require_POST
+@admin_required
+def remove_member(request, membership_id):
+    membership = get_object_or_404(Membership, pk=membership_id, organization=request.organization)
+    try:
+        services.remove_member(membership)
+        messages.success(request, f"{membership.user.email} no longer belongs to {request.organization.name}.")
+    except services.LastAdmin as error:
+        messages.error(request, str(error))
+    return redirect("settings")
 
 
 @require_POST
@@ -65,8 +109,10 @@ def create_api_key(request):
     if not form.is_valid():
         return render(request, "accounts/_api_key_form.html", {"form": form}, status=400)
     api_key, raw_key = services.create_api_key(
-        request.organization, form.cleaned_data["name"], created_by=request.user
+        request.organization, form.cleaned_data["name"], created_by=request.user,
+        role=form.cleaned_data["role"],
     )
+    request.audit_object = api_key
     return render(
         request,
         "accounts/_api_key_created.html",
