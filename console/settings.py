@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "console.targets",
     "console.engine",
     "console.bulk",
+    "console.audit",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "console.accounts.middleware.CurrentOrganizationMiddleware",
     "console.accounts.middleware.RoleMiddleware",
+    "console.audit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("console.engine.urls")),
     path("syncs", include("console.syncs.urls")),
     path("bulk", include("console.bulk.urls")),
+    path("audit", include("console.audit.urls")),
     path("", include("console.accounts.urls")),
 ]

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from console.accounts.api import router as identity_router
+from console.audit.api import router as audit_router
 from console.bulk.api import router as bulk_router
 from console.connections.api import router as connections_router
 from console.datamodels.api import router as models_router
@@ -36,6 +37,7 @@ api.add_router("", syncs_router)
 api.add_router("", targets_router)
 api.add_router("", engine_router)
 api.add_router("", bulk_router)
+api.add_router("", audit_router)
 
 
 @api.exception_handler(ApiError)
