@@ -221,9 +221,9 @@ def run_execution(execution_id) -> Execution | None:
 def perform(execution: Execution, claim: str):
     """(status, error, run): the run's outcome; status None when the claim was lost."""
     run = None
+    writer = None
     try:
         sync = execution.sync
-        writer = None
         if not execution.dry_run:
             writer = open_writer(sync)
             prepare_writer(execution, writer)
@@ -244,7 +244,16 @@ def perform(execution: Execution, claim: str):
             f"The run stopped on an internal error ({type(error).__name__}); the worker log has the details.",
             run,
         )
+    finally:
+        close_writer(writer)
     return ExecutionStatus.COMPLETED, "", run
+
+
+def close_writer(writer):
+    """Close the HTTP client the writer's session opened (its connections and sockets)."""
+    http = getattr(writer, "http", None) or getattr(getattr(writer, "session", None), "http", None)
+    if http is not None and hasattr(http, "close"):
+        http.close()
 
 
 def reset_for_resume(execution: Execution):

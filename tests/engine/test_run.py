@@ -396,3 +396,19 @@ def test_old_record_errors_and_events_are_purged(make_sync, run_in_process):
     services.sweep(now=timezone.now() + timedelta(days=15))
     assert not RecordError.objects.filter(execution=e).exists() and not Event.objects.exists()
     assert Execution.objects.filter(pk=e.pk).exists(), "the run and its counts stay"
+
+
+class ClosableClient:
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize("fail_with", [None, ConnectionFailed("Could not reach the target")])
+def test_the_writer_http_client_is_closed_when_the_run_ends(make_sync, run_in_process, fail_with):
+    target = FakeTarget(fail_with=fail_with)
+    target.http = ClosableClient()
+    execution = run_in_process(make_sync(), people(4), target)
+    assert execution.status == (ExecutionStatus.FAILED if fail_with else ExecutionStatus.COMPLETED)
+    assert target.http.closed
