@@ -40,7 +40,8 @@ def test_runs_table_chart_run_page_error_search_and_new_runs(signed_in_page, mak
     assert rows.count() == 1
     cells = rows.first.locator("td").all_inner_texts()
     assert cells[0].strip().lower() == "completed" and cells[1] == "manual"
-    assert cells[4:] == ["4", "3", "0", "0", "0", "1", "0"]  # read, inserted, updated, removed, unchanged, rejected, invalid
+    # read, inserted, updated, removed, unchanged, rejected, invalid
+    assert cells[4:] == ["4", "3", "0", "0", "0", "1", "0"]
     assert page.locator("figure.run-chart svg rect.written").count() == 1
 
     rows.first.locator("a").click()

@@ -95,7 +95,8 @@ def test_no_response_page_or_log_line_carries_a_secret(client, console, warehous
     responses = []
     snowflake = create(client, "Warehouse", "snowflake", SNOWFLAKE)
     salesloft_key = create(client, "Salesloft key", "salesloft", {"auth_method": "api_key", "api_key": SALESLOFT_KEY})
-    gong = create(client, "Gong", "gong", {"auth_method": "token", "access_key": GONG_KEY, "access_secret": GONG_SECRET})
+    gong = create(client, "Gong", "gong",
+                  {"auth_method": "token", "access_key": GONG_KEY, "access_secret": GONG_SECRET})
     hubspot = create(client, "HubSpot", "hubspot", {"auth_method": "private_app", "private_app_token": HUBSPOT_TOKEN})
     responses += [("create snowflake", snowflake), ("create salesloft", salesloft_key), ("create gong", gong),
                   ("create hubspot", hubspot)]
