@@ -97,7 +97,7 @@ def contacts_touched_since(state_path: str, since_ms: int) -> int:
 def contact_count(sandbox: str) -> int:
     import httpx
 
-    collections = httpx.get(f"{sandbox}/_sandbox/state/hubspot", timeout=60).json()
+    collections = httpx.get(f"{sandbox}/_sandbox/state/hubspot", timeout=None).json()
     found = collections.get("data", collections) if isinstance(collections, dict) else collections
     if isinstance(found, dict):
         return int(found.get("contacts", 0))
@@ -257,6 +257,8 @@ def main(argv=None) -> int:
         full, full_seconds = run_and_wait(sync)
         worker_mb = peak_rss_mb(worker.pid)
         received_full = contact_count(sandbox)
+        print(f"  {full_seconds:.1f}s, {args.rows / full_seconds:,.0f} rows/s, worker peak RSS {worker_mb:.0f} MB",
+              flush=True)
 
         changed = change_one_percent(source_url)
         httpx.delete(f"{sandbox}/_sandbox/requests").raise_for_status()
@@ -266,9 +268,10 @@ def main(argv=None) -> int:
         touched = contacts_touched_since(state_path, since_ms)
         second_requests = upsert_requests(sandbox)
         worker_mb = max(worker_mb, peak_rss_mb(worker.pid))
+        print(f"  {second_seconds:.1f}s; the sandbox received {touched:,} contacts", flush=True)
 
         print("Minimal loop (server-side cursor + httpx POST of the same batches) ...", flush=True)
-        httpx.post(f"{sandbox}/_sandbox/reset").raise_for_status()
+        httpx.post(f"{sandbox}/_sandbox/reset", timeout=None).raise_for_status()  # slow with 1M contacts
         httpx.put(f"{sandbox}/_sandbox/settings", json=limits).raise_for_status()
         minimal_sent, minimal_seconds = minimal_loop(source_url, sandbox, args.batch_size)
 
