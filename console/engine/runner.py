@@ -22,6 +22,7 @@ from integrations.base import (
     RecordOutcome,
 )
 
+from . import staging
 from .conf import setting
 from .filters import row_filter
 from .mapping import Mapping, RowMapper, identity_key, without_create_only
@@ -148,24 +149,14 @@ class Run:
                 invalid.append((m, duplicate_message(self.mapping)))
             else:
                 first[m.key] = m
-        seen_before = set(
-            RunIdentity.objects.filter(execution=self.execution, identity__in=list(first))
-            .values_list("identity", flat=True)
-        )
-        for key in seen_before:
+        fresh = staging.first_sightings(self.execution.pk, list(first))
+        for key in [k for k in first if k not in fresh]:
             invalid.append((first.pop(key), duplicate_message(self.mapping)))
-        RunIdentity.objects.bulk_create(
-            [RunIdentity(execution_id=self.execution.pk, identity=key) for key in first]
-        )
         self.set_aside(invalid)
         if self.skip_backfill:
             self.adopt(first)
             return
-        states = {
-            row[0]: row
-            for row in RecordState.objects.filter(sync=self.sync, identity__in=list(first))
-            .values_list("identity", "fingerprint", "target_id", "last_execution_id", "last_action")
-        }
+        states = staging.accepted_states(self.sync.pk, list(first))
         planned = []
         for key, m in first.items():
             action = self.decide(m.fingerprint, states.get(key))
@@ -320,27 +311,16 @@ class Run:
             done = outcome.action if outcome.action in OUTCOME_ACTIONS else DONE[p.action]
             self.count(done)
             removed = p.action == "remove"
-            states.append(
-                RecordState(
-                    sync_id=self.sync.pk,
-                    identity=p.key,
-                    fingerprint="" if removed else p.fingerprint,
-                    target_id="" if removed else str(outcome.target_id or p.record.target_id or ""),
-                    last_execution_id=self.execution.id,
-                    last_action="removed" if removed else done,
-                )
-            )
+            states.append({
+                "identity": p.key,
+                "fingerprint": "" if removed else p.fingerprint,
+                "target_id": "" if removed else str(outcome.target_id or p.record.target_id or ""),
+                "last_execution_id": self.execution.id,
+                "last_action": "removed" if removed else done,
+            })
         # One commit per chunk: what the target accepted, what it refused, the counts.
         with transaction.atomic():
-            if states:
-                RecordState.objects.bulk_create(
-                    states,
-                    update_conflicts=True,
-                    unique_fields=["sync", "identity"],
-                    update_fields=[
-                        "fingerprint", "target_id", "last_execution_id", "last_action", "updated_at",
-                    ],
-                )
+            staging.save_states(self.sync.pk, states)
             if errors:
                 RecordError.objects.bulk_create(errors)
             saved = self.save_counts(check=False)
