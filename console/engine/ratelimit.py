@@ -19,7 +19,7 @@ from functools import cache
 import redis
 from django.conf import settings
 
-from integrations.base import RateLimited
+from integrations.base import ConnectionFailed, RateLimited
 
 from .conf import setting
 
@@ -119,7 +119,20 @@ class RedisLimiter:
 
     def try_acquire(self, cost: int = 1) -> float:
         """0 when the cost was taken; otherwise seconds to wait before asking again."""
-        return int(self.script(keys=self.keys, args=[int(cost), *self.args])) / 1000
+        return int(self.call(self.script, keys=self.keys, args=[int(cost), *self.args])) / 1000
+
+    def call(self, script, **arguments):
+        """Runs a script, waiting out a Redis restart (the client reconnects on its own)."""
+        deadline = time.monotonic() + setting("ENGINE_REDIS_OUTAGE_SECONDS")
+        while True:
+            try:
+                return script(**arguments)
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                if time.monotonic() >= deadline:
+                    raise ConnectionFailed(
+                        "Redis, which keeps the API budgets every worker shares, is unreachable: "
+                        f"{error}") from error
+                time.sleep(0.5)
 
     def acquire(self, cost: int = 1) -> float:
         started = time.monotonic()
@@ -138,7 +151,7 @@ class RedisLimiter:
     def pause(self, seconds: float):
         """Every worker using this connection waits `seconds` (a 429's Retry-After)."""
         ms = max(1, int(seconds * 1000))
-        self.pause_script(keys=[self.keys[0]], args=[ms, uuid.uuid4().hex])
+        self.call(self.pause_script, keys=[self.keys[0]], args=[ms, uuid.uuid4().hex])
 
     # The retrying transport calls this on a 429.
     def rate_limited(self, retry_after: float):
