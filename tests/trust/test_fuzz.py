@@ -25,11 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from console.api.api import api
-from console.bulk.models import BulkSync
-from console.connections.models import Connection
-from console.datamodels.models import DataModel
-from console.engine.models import Webhook
-from console.syncs.models import Execution, ExecutionStatus, Sync
+from tests.trust.conftest import one_of_each
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 # A 5xx is a bug, except the two answers that name a dependency and are documented
@@ -58,27 +54,8 @@ def keep_test_connection():
 def existing(keep_test_connection, organization, org_admin, settings):
     """One of each object the API's paths name, so that generated ids can hit them."""
     settings.API_RATE_LIMIT_PER_MINUTE = 1_000_000
-    warehouse = Connection.objects.create(organization=organization, name="Warehouse", type="postgresql")
-    target = Connection.objects.create(organization=organization, name="CRM", type="salesloft")
-    model = DataModel.objects.create(organization=organization, connection=warehouse, name="Users",
-                                     configuration={"query": "SELECT 1"})
-    sync = Sync.objects.create(
-        organization=organization, name="Users to CRM", mode="updateOrCreate", model=model,
-        target_connection=target, target_object="people",
-        identity={"source": {"model_id": str(model.pk), "field": "email"}, "target": "email",
-                  "function": "Equality"},
-        fields=[], schedule={"frequency": "manual"},
-    )
-    execution = Execution.objects.create(sync=sync, status=ExecutionStatus.COMPLETED)
-    salesforce = Connection.objects.create(organization=organization, name="SF", type="salesforce")
-    bulk = BulkSync.objects.create(organization=organization, name="Copy", source_connection=salesforce,
-                                   destination_connection=warehouse, schedule={"frequency": "manual"})
-    webhook = Webhook.objects.create(organization=organization, endpoint="https://example.com/hook")
-    return {
-        "connection": str(warehouse.pk), "model": str(model.pk), "sync": str(sync.pk),
-        "execution": str(execution.pk), "bulk": str(bulk.pk), "webhook": str(webhook.pk),
-        "user": str(org_admin.pk),
-    }
+    ids = {kind: str(pk) for kind, pk in one_of_each(organization).items()}
+    return {**ids, "user": str(org_admin.pk)}
 
 
 # Which object an {id} in a path means, by the path's start (first match wins).

@@ -18,11 +18,8 @@ from django.urls import URLResolver, get_resolver
 from console.accounts.models import Membership, Role
 from console.accounts.services import add_member, create_api_key, sign_up
 from console.api.api import api as ninja_api
-from console.bulk.models import BulkSync
-from console.connections.models import Connection
-from console.datamodels.models import DataModel
-from console.engine.models import Webhook
-from console.syncs.models import Execution, ExecutionStatus, Sync
+from console.syncs.models import Execution, ExecutionStatus
+from tests.trust.conftest import one_of_each
 
 pytestmark = pytest.mark.django_db
 
@@ -90,21 +87,7 @@ def verdict(status) -> str:
 @pytest.fixture
 def world(organization, org_admin, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 1_000_000
-    warehouse = Connection.objects.create(organization=organization, name="Warehouse", type="postgresql")
-    target = Connection.objects.create(organization=organization, name="CRM", type="salesloft")
-    model = DataModel.objects.create(organization=organization, connection=warehouse, name="Users",
-                                     configuration={"query": "SELECT 1"})
-    sync = Sync.objects.create(
-        organization=organization, name="Users to CRM", mode="updateOrCreate", model=model,
-        target_connection=target, target_object="people",
-        identity={"source": {"model_id": str(model.pk), "field": "email"}, "target": "email",
-                  "function": "Equality"},
-        fields=[], schedule={"frequency": "manual"})
-    execution = Execution.objects.create(sync=sync, status=ExecutionStatus.COMPLETED)
-    salesforce = Connection.objects.create(organization=organization, name="SF", type="salesforce")
-    bulk = BulkSync.objects.create(organization=organization, name="Copy", source_connection=salesforce,
-                                   destination_connection=warehouse, schedule={"frequency": "manual"})
-    webhook = Webhook.objects.create(organization=organization, endpoint="https://example.com/hook")
+    ids = one_of_each(organization)
     key, _ = create_api_key(organization, "existing")
     people = {"admin": org_admin}
     for role in ("member", "read_only"):
@@ -113,12 +96,9 @@ def world(organization, org_admin, settings):
         # their current organization is the shared one
         Membership.objects.filter(user=people[role]).exclude(organization=organization).delete()
     people["outsider"] = sign_up("outsider@example.com", "correct-horse-battery", "Globex")
-    bulk_execution = bulk.executions.create(status=ExecutionStatus.COMPLETED)
     return {
         "people": people,
-        "ids": {"connection": warehouse.pk, "model": model.pk, "sync": sync.pk, "execution": execution.pk,
-                "bulk": bulk.pk, "bulk_execution": bulk_execution.pk, "webhook": webhook.pk,
-                "user": org_admin.pk, "key": key.pk,
+        "ids": {**ids, "user": org_admin.pk, "key": key.pk,
                 "membership": Membership.objects.get(user=people["member"]).pk},
     }
 
