@@ -135,6 +135,14 @@ def api(api_key):
 
 
 @pytest.fixture
+def console(org_admin):
+    """A Django test client signed in to the console as the organization's admin."""
+    client = Client()
+    client.force_login(org_admin)
+    return client
+
+
+@pytest.fixture
 def other_api(db):
     """An API client for a second, unrelated organization."""
     user = sign_up("other@example.com", "correct-horse-battery", "Globex")

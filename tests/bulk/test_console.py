@@ -9,13 +9,6 @@ from console.bulk.models import BulkExecution, BulkSync
 
 
 @pytest.fixture
-def console(org_admin):
-    client = Client()
-    client.force_login(org_admin)
-    return client
-
-
-@pytest.fixture
 def posted(fake_source, salesforce, sqlite_destination):
     def make(**changes):
         return {"name": "Contacts", "source_connection_id": str(salesforce.pk),

@@ -11,38 +11,31 @@ PASSWORD = "pw-console-9f3c-hidden"
 
 
 @pytest.fixture
-def browser_client(org_admin):
-    client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(org_admin)
-    return client
-
-
-@pytest.fixture
 def snowflake(organization, warehouse):
     return services.create_connection(
         organization, name="Warehouse", type_id="snowflake",
         configuration={"account": "uc193736182", "username": "user", "password": PASSWORD, "dbname": "database"})
 
 
-def test_list_shows_health_badges(browser_client, snowflake, organization):
+def test_list_shows_health_badges(console, snowflake, organization):
     Connection.objects.create(organization=organization, name="Gone", type="salesloft",
                               configuration={"auth_method": "oauth"}, status=ConnectionStatus.NEEDS_RECONNECT)
-    page = browser_client.get("/connections").content.decode()
+    page = console.get("/connections").content.decode()
     assert "Warehouse" in page and "Healthy" in page
     assert "Gone" in page and "Needs reconnect" in page
 
 
-def test_catalogue_search(browser_client):
-    page = browser_client.get("/connections/new").content.decode()
+def test_catalogue_search(console):
+    page = console.get("/connections/new").content.decode()
     for name in ("Snowflake", "PostgreSQL", "MySQL", "Salesloft", "Gong", "LinkedIn Ads", "Salesforce", "HubSpot",
                  "HTTP API"):
         assert name in page
-    partial = browser_client.get("/connections/new?q=link", HTTP_HX_REQUEST="true").content.decode()
+    partial = console.get("/connections/new?q=link", HTTP_HX_REQUEST="true").content.decode()
     assert "LinkedIn Ads" in partial and "Snowflake" not in partial and "<html" not in partial
 
 
-def test_form_is_generated_from_the_schema(browser_client):
-    page = browser_client.get("/connections/new/salesforce").content.decode()
+def test_form_is_generated_from_the_schema(console):
+    page = console.get("/connections/new/salesforce").content.decode()
     assert 'name="domain"' in page
     assert '<select name="connect_mode"' in page and 'value="clientcredentials"' in page
     assert 'type="password" name="client_secret"' in page
@@ -50,35 +43,35 @@ def test_form_is_generated_from_the_schema(browser_client):
     assert 'name="instance_url_override"' not in page and 'name="oauth_refresh_token"' not in page
 
 
-def test_create_a_warehouse_connection(browser_client, warehouse):
-    response = browser_client.post("/connections/new/snowflake", {
+def test_create_a_warehouse_connection(console, warehouse):
+    response = console.post("/connections/new/snowflake", {
         "name": "Demo warehouse", "account": "uc193736182", "username": "user", "password": PASSWORD,
         "dbname": "database"})
     connection = Connection.objects.get(name="Demo warehouse")
     assert response.status_code == 302 and response["Location"] == f"/connections/{connection.pk}"
     assert connection.status == ConnectionStatus.HEALTHY
-    page = browser_client.get(response["Location"]).content.decode()
+    page = console.get(response["Location"]).content.decode()
     assert "Healthy" in page and "stored, encrypted" in page and PASSWORD not in page
 
 
-def test_field_errors_are_shown_on_the_form(browser_client):
-    page = browser_client.post("/connections/new/salesloft", {"name": "S", "auth_method": "api_key"})
+def test_field_errors_are_shown_on_the_form(console):
+    page = console.post("/connections/new/salesloft", {"name": "S", "auth_method": "api_key"})
     assert page.status_code == 200
     assert "is required when auth_method is api_key" in page.content.decode()
     assert not Connection.objects.exists()
 
 
-def test_oauth_connection_waits_for_authorization(browser_client, on_sandbox):
-    response = browser_client.post("/connections/new/salesloft", {"name": "S", "auth_method": "oauth"})
-    page = browser_client.get(response["Location"]).content.decode()
+def test_oauth_connection_waits_for_authorization(console, on_sandbox):
+    response = console.post("/connections/new/salesloft", {"name": "S", "auth_method": "oauth"})
+    page = console.get(response["Location"]).content.decode()
     assert "Waiting for authorization" in page
     assert "Connect to Salesloft" in page and "data-oauth-popup" in page
 
 
-def test_edit_keeps_secrets_and_never_shows_them(browser_client, snowflake):
-    page = browser_client.get(f"/connections/{snowflake.pk}/edit").content.decode()
+def test_edit_keeps_secrets_and_never_shows_them(console, snowflake):
+    page = console.get(f"/connections/{snowflake.pk}/edit").content.decode()
     assert PASSWORD not in page and "Leave empty to keep it" in page
-    response = browser_client.post(f"/connections/{snowflake.pk}/edit", {
+    response = console.post(f"/connections/{snowflake.pk}/edit", {
         "name": "Renamed", "account": "uc193736182", "username": "user", "password": "", "dbname": "database",
         "warehouse": "COMPUTE_WH"})
     assert response.status_code == 302
@@ -87,29 +80,29 @@ def test_edit_keeps_secrets_and_never_shows_them(browser_client, snowflake):
     assert snowflake.secrets["password"] == PASSWORD
 
 
-def test_test_button_returns_the_status_partial(browser_client, snowflake, settings):
+def test_test_button_returns_the_status_partial(console, snowflake, settings):
     settings.SNOWFLAKE_ENDPOINT = "http://127.0.0.1:9"
-    partial = browser_client.post(f"/connections/{snowflake.pk}/test", HTTP_HX_REQUEST="true").content.decode()
+    partial = console.post(f"/connections/{snowflake.pk}/test", HTTP_HX_REQUEST="true").content.decode()
     assert 'id="connection-status"' in partial and "Unhealthy" in partial and "Could not connect" in partial
     assert PASSWORD not in partial
 
 
-def test_delete_asks_then_deletes(browser_client, snowflake):
-    page = browser_client.get(f"/connections/{snowflake.pk}/delete").content.decode()
+def test_delete_asks_then_deletes(console, snowflake):
+    page = console.get(f"/connections/{snowflake.pk}/delete").content.decode()
     assert "cannot be undone" in page
-    response = browser_client.post(f"/connections/{snowflake.pk}/delete")
+    response = console.post(f"/connections/{snowflake.pk}/delete")
     assert response.status_code == 302
     assert not Connection.objects.filter(pk=snowflake.pk).exists()
 
 
-def test_delete_refuses_while_in_use(browser_client, snowflake, organization):
+def test_delete_refuses_while_in_use(console, snowflake, organization):
     from console.datamodels.models import DataModel
 
     DataModel.objects.create(organization=organization, connection=snowflake, name="Active Users",
                              configuration={"query": "select 1"})
-    page = browser_client.get(f"/connections/{snowflake.pk}/delete").content.decode()
+    page = console.get(f"/connections/{snowflake.pk}/delete").content.decode()
     assert "cannot be deleted" in page and "Active Users" in page
-    assert browser_client.post(f"/connections/{snowflake.pk}/delete").status_code == 409
+    assert console.post(f"/connections/{snowflake.pk}/delete").status_code == 409
     assert Connection.objects.filter(pk=snowflake.pk).exists()
 
 

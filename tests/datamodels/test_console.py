@@ -12,13 +12,6 @@ from console.datamodels.models import DataModel
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def console(org_admin):
-    client = Client()
-    client.force_login(org_admin)
-    return client
-
-
 def people_model(organization, connection) -> DataModel:
     return services.create_model(organization, {"name": "People", "connection_id": str(connection.pk),
                                                 "configuration": {"table": "people"}, "identifier": "email"})

@@ -1,18 +1,10 @@
 """The sync builder and pages, through Django's test client (the browser test clicks)."""
 
 import pytest
-from django.test import Client
 
 from console.syncs.models import Sync
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def console(org_admin):
-    client = Client()
-    client.force_login(org_admin)
-    return client
 
 
 @pytest.fixture

@@ -17,13 +17,6 @@ pytestmark = pytest.mark.django_db
 SECRET = "pw-never-in-the-log-7731"
 
 
-@pytest.fixture
-def console(org_admin):
-    client = Client()
-    client.force_login(org_admin)
-    return client
-
-
 def post_json(client, path, body, method="post"):
     return getattr(client, method)(path, json.dumps(body), content_type="application/json")
 

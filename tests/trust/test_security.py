@@ -53,12 +53,12 @@ def path_values(make_sync, org_admin):
 
 
 @pytest.mark.django_db
-def test_every_console_page_sends_the_content_security_policy(signed_in, path_values):
+def test_every_console_page_sends_the_content_security_policy(console, path_values):
     routes = console_routes()
     assert len(routes) > 20
     for route, _ in routes:
         url = fill(route, path_values)
-        for client in (signed_in, Client()):
+        for client in (console, Client()):
             response = client.get(url)
             policy = response.headers.get("Content-Security-Policy", "")
             assert "default-src 'self'" in policy and "script-src 'self'" in policy, (url, response.status_code)
