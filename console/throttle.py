@@ -11,6 +11,7 @@ import redis
 from django.conf import settings
 
 from console.engine.ratelimit import RedisLimiter, redis_client
+from integrations.base import ConnectionFailed
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,8 @@ def wait_seconds(name: str, limit: int, window_seconds: int) -> float:
     digest = hashlib.sha256(name.encode()).hexdigest()[:32]
     try:
         limiter = RedisLimiter(redis_client(settings.REDIS_URL), f"throttle:{digest}",
-                               [(limit, window_seconds)], max_wait=0)
+                               [(limit, window_seconds)], max_wait=0, outage_seconds=0)
         return limiter.try_acquire(1)
-    except redis.RedisError:
+    except (redis.RedisError, ConnectionFailed):
         logger.warning("Redis unavailable; request budgets are not enforced")
         return 0.0

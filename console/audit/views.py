@@ -11,7 +11,7 @@ PAGE_SIZE = 50
 
 @admin_required
 def audit_log(request):
-    chosen = {"object_type": request.GET.get("object_type", ""), "action": request.GET.get("action", "")}
+    chosen = {name: request.GET.get(name, "").replace("\x00", "") for name in ("object_type", "action")}
     events = filtered(AuditEvent.objects.filter(organization=request.organization), **chosen)
     page = Paginator(events.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     kinds = AuditEvent.objects.filter(organization=request.organization)

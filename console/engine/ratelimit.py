@@ -104,11 +104,13 @@ def redis_client(url: str) -> redis.Redis:
 class RedisLimiter:
     """acquire(cost) blocks until the budget allows the call; pause(seconds) after a 429."""
 
-    def __init__(self, client: redis.Redis, name: str, windows, max_wait: float | None = None):
+    def __init__(self, client: redis.Redis, name: str, windows, max_wait: float | None = None,
+                 outage_seconds: float | None = None):
         self.client = client
         self.name = name
         self.windows = [(int(limit), int(seconds)) for limit, seconds in windows]
         self.max_wait = setting("ENGINE_MAX_RATE_WAIT_SECONDS") if max_wait is None else max_wait
+        self.outage_seconds = setting("ENGINE_REDIS_OUTAGE_SECONDS") if outage_seconds is None else outage_seconds
         self.keys = [f"ratelimit:{name}:pause"] + [
             f"ratelimit:{name}:{limit}/{seconds}" for limit, seconds in self.windows
         ]
@@ -123,7 +125,7 @@ class RedisLimiter:
 
     def call(self, script, **arguments):
         """Runs a script, waiting out a Redis restart (the client reconnects on its own)."""
-        deadline = time.monotonic() + setting("ENGINE_REDIS_OUTAGE_SECONDS")
+        deadline = time.monotonic() + self.outage_seconds
         while True:
             try:
                 return script(**arguments)

@@ -144,3 +144,9 @@ def sqlite_model_setup(organization, tmp_path):
         db.execute("CREATE TABLE people (email TEXT, name TEXT)")
     return Connection.objects.create(organization=organization, name="Local", type="sqlite",
                                      configuration={"path": str(path)})
+
+
+def test_a_filter_with_a_nul_character_is_refused_naming_it(api):
+    response = api.get("/api/audit_events", {"action": "ran\x00"})
+    assert response.status_code == 400
+    assert response.json()["metadata"]["errors"] == [{"field": "action", "message": "must not contain NUL characters"}]
