@@ -95,18 +95,30 @@ def json_safe(value):
     return str(value)
 
 
-def fingerprint(fields: dict) -> str:
-    """A stable hash of a mapped payload: same values, same fingerprint, whatever the key order."""
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.md5(text.encode()).hexdigest()
+# One encoder for every row: json.dumps with options builds a new encoder per call.
+VALUE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=json_safe)
+
+
+def fingerprint(values: list, salt: str = "") -> str:
+    """A stable hash of a row's mapped values (in mapping order) under one mapping (the salt)."""
+    return hashlib.md5((salt + VALUE_ENCODER.encode(values)).encode()).hexdigest()
 
 
 class RowMapper:
-    """Maps rows of one model for one sync; resolves column names once, on the first row."""
+    """Maps rows of one model for one sync; resolves column names once, on the first row.
+
+    The fingerprint hashes the row's raw values under the mapping, so a run tells an
+    unchanged row from a changed one without building its payload; a change to the
+    mapping changes every fingerprint and the next run sends every record again."""
 
     def __init__(self, mapping: Mapping):
         self.mapping = mapping
         self.resolved: dict[str, str] | None = None
+        self.sources: list[str] = []  # the row's own names of mapping.columns, in that order
+        self.salt = VALUE_ENCODER.encode([
+            mapping.identity_source, mapping.identity_target, mapping.case_insensitive,
+            mapping.fields, mapping.constants, sorted(mapping.create_only),
+        ])
 
     def resolve(self, row: dict):
         """Warehouses differ in the case of column names (Snowflake: EMAIL); match either."""
@@ -126,25 +138,37 @@ class RowMapper:
                 "Refresh the model or change the sync's mapping."
             )
         self.resolved = resolved
+        self.sources = [resolved[column] for column in self.mapping.columns]
 
-    def __call__(self, row: dict) -> Mapped:
+    def identify(self, row: dict) -> tuple[str | None, str, str]:
+        """(key, fingerprint, problem) of a row, without building its payload."""
         if self.resolved is None:
             self.resolve(row)
+        digest = fingerprint([row[name] for name in self.sources], self.salt)
+        m = self.mapping
+        if not m.identity_source:
+            return digest, digest, ""  # append-style syncs: a row is its own identity
+        key, problem = identity_key(json_safe(row[self.resolved[m.identity_source]]), m.identity_source,
+                                    m.case_insensitive)
+        return key, digest, problem
+
+    def __call__(self, row: dict) -> Mapped:
+        key, digest, problem = self.identify(row)
+        return Mapped(key=key, record=self.record(row, with_identity=not problem), fingerprint=digest,
+                      problem=problem)
+
+    def record(self, row: dict, with_identity: bool = True) -> OutgoingRecord:
+        """The record sent for a row (of a resolved mapper): mapped fields, constants, identity."""
         m = self.mapping
         fields = {target: json_safe(row[self.resolved[column]]) for column, target in m.fields}
         for target, value in m.constants:
             fields[target] = value
-        key, problem, identity = None, "", None
+        identity = None
         if m.identity_source:
             identity = json_safe(row[self.resolved[m.identity_source]])
-            key, problem = identity_key(identity, m.identity_source, m.case_insensitive)
-            if m.identity_target and not problem:
+            if m.identity_target and with_identity:
                 fields[m.identity_target] = identity
-        digest = fingerprint(fields)
-        if not m.identity_source:
-            key = digest  # append-style syncs: a row is its own identity
-        record = OutgoingRecord(identity=identity if m.identity_source else None, fields=fields)
-        return Mapped(key=key, record=record, fingerprint=digest, problem=problem)
+        return OutgoingRecord(identity=identity, fields=fields)
 
 
 def identity_key(value, column: str, case_insensitive: bool = False) -> tuple[str | None, str]:

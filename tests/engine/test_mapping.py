@@ -8,7 +8,6 @@ from console.engine.mapping import (
     Mapping,
     MappingError,
     RowMapper,
-    fingerprint,
     identity_key,
     json_safe,
     without_create_only,
@@ -56,11 +55,30 @@ def test_unusable_identities_carry_a_reason(value, problem):
     assert problem in mapped.problem
 
 
-def test_fingerprint_is_stable_and_sensitive_to_values():
-    assert fingerprint({"a": 1, "b": "x"}) == fingerprint({"b": "x", "a": 1})
-    assert fingerprint({"a": 1}) != fingerprint({"a": 2})
-    assert fingerprint({"a": None}) != fingerprint({})
-    assert len(fingerprint({"a": 1})) == 32
+def test_fingerprint_follows_the_mapped_values_and_nothing_else():
+    row = {"email": "ada@example.com", "first_name": "Ada", "score": decimal.Decimal("3"), "unmapped": 1}
+    digest = mapper()(row).fingerprint
+    assert len(digest) == 32
+    assert mapper()(dict(reversed(list(row.items())))).fingerprint == digest
+    assert mapper()({k.upper(): v for k, v in row.items()}).fingerprint == digest
+    assert mapper()({**row, "unmapped": 2}).fingerprint == digest
+    assert mapper()({**row, "score": 3}).fingerprint == digest, "the same value sent, the same fingerprint"
+    for column, other in [("email", "bob@example.com"), ("first_name", "Bob"), ("score", None)]:
+        assert mapper()({**row, column: other}).fingerprint != digest
+
+
+def test_a_changed_mapping_changes_every_fingerprint():
+    row = {"email": "ada@example.com", "first_name": "Ada", "score": 3}
+    other_constant = [{"target": "Team", "override_value": "APAC"}]
+    assert (RowMapper(Mapping.from_sync(IDENTITY, FIELDS, other_constant))(row).fingerprint
+            != mapper()(row).fingerprint)
+    assert RowMapper(Mapping.from_sync(IDENTITY, FIELDS[:1], OVERRIDES))(row).fingerprint != mapper()(row).fingerprint
+
+
+def test_identify_agrees_with_the_full_mapping():
+    row = {"email": " Ada@example.com ", "first_name": "Ada", "score": 3}
+    mapped = mapper()(row)
+    assert mapper().identify(row) == (mapped.key, mapped.fingerprint, mapped.problem)
 
 
 def test_warehouse_values_become_json_values():
