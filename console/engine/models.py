@@ -13,17 +13,14 @@ class RunIdentity(models.Model):
     run ends.
     """
 
-    # A staging table written once per row: no foreign-key check and no second index
-    # (the unique constraint leads with execution); Django still cascades deletes.
+    # A staging table written once per row, so it has one index: the primary key is
+    # (execution, identity), with no id column, sequence or foreign-key check. Django
+    # still cascades deletes.
+    pk = models.CompositePrimaryKey("execution", "identity")
     execution = models.ForeignKey(
         "syncs.Execution", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     identity = models.CharField(max_length=500)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["execution", "identity"], name="one_run_identity")
-        ]
 
 
 class Webhook(models.Model):

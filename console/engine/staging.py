@@ -1,10 +1,11 @@
 """The engine's per-batch bookkeeping in a few set-based statements.
 
 A run touches the database for every batch of thousands of rows: which of their
-identities it has seen already, what the target last accepted for them, and the
-states of each written chunk. The ORM's IN lists of thousands of placeholders
-and model instances per row cost more than the statements themselves, so these
-pass the identities as one array (PostgreSQL) or one JSON text (SQLite).
+identities it has seen already, which of them the target does not hold as they
+are now, and the states of each written chunk. The batch travels as one JSON
+parameter, unpacked by the database (json_each on SQLite, the json functions
+on PostgreSQL), instead of IN lists of thousands of placeholders and a model
+instance per row.
 """
 
 import json
@@ -23,15 +24,6 @@ def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def each_key() -> str:
-    """A subquery of the keys given as the statement's next parameter."""
-    return "SELECT unnest(%s::text[])" if on_postgresql() else "SELECT value FROM json_each(%s)"
-
-
-def key_list(keys: list[str]):
-    return list(keys) if on_postgresql() else json.dumps(list(keys))
-
-
 def db_value(model, field: str, value):
     return model._meta.get_field(field).get_db_prep_value(value, connection)
 
@@ -41,28 +33,44 @@ def first_sightings(execution_id, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     table = RunIdentity._meta.db_table
-    source = "unnest(%s::text[]) AS keys(value)" if on_postgresql() else "json_each(%s)"
+    source = "json_array_elements_text(%s::json) AS keys(value)" if on_postgresql() else "json_each(%s)"
     sql = (f"INSERT INTO {table} (execution_id, identity) SELECT %s, value FROM {source} "
            "WHERE true ON CONFLICT DO NOTHING RETURNING identity")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [db_value(RunIdentity, "execution", execution_id), key_list(keys)])
+        cursor.execute(sql, [db_value(RunIdentity, "execution", execution_id), json.dumps(keys)])
         return {row[0] for row in cursor.fetchall()}
 
 
-def accepted_states(sync_id, keys: list[str]) -> dict[str, tuple]:
-    """identity -> (identity, fingerprint, target_id, last_execution_id, last_action)."""
-    if not keys:
+def states_to_plan(sync_id, execution_id, fingerprints: dict[str, str], skip_unchanged: bool) -> dict:
+    """identity -> (identity, fingerprint, target_id, last_execution_id, last_action), or None
+    when the target holds nothing for it yet.
+
+    With skip_unchanged, identities the target already holds with the same fingerprint
+    are left out (the caller counts them unchanged), unless this execution wrote them
+    (a resumed run counts what its earlier attempt did)."""
+    if not fingerprints:
         return {}
     table = RecordState._meta.db_table
-    sql = (f"SELECT {', '.join(STATE_COLUMNS)} FROM {table} "
-           f"WHERE sync_id = %s AND identity IN ({each_key()})")
+    if on_postgresql():
+        # One index probe per key whatever the table's statistics say: right after a first
+        # run they still describe an empty table, and a hash join would read every state
+        # of the sync for each batch.
+        pairs = (f"json_each_text(%s::json) AS k LEFT JOIN LATERAL (SELECT * FROM {table} "
+                 "WHERE sync_id = %s AND identity = k.key LIMIT 1) s ON true")
+    else:
+        pairs = f"json_each(%s) AS k LEFT JOIN {table} s ON s.sync_id = %s AND s.identity = k.key"
+    sql = f"SELECT k.key, s.fingerprint, s.target_id, s.last_execution_id, s.last_action FROM {pairs}"
+    params = [json.dumps(fingerprints), db_value(RecordState, "sync", sync_id)]
+    if skip_unchanged:
+        sql += " WHERE s.identity IS NULL OR s.fingerprint <> k.value OR s.last_execution_id = %s"
+        params.append(db_value(RecordState, "last_execution_id", execution_id))
     execution_field = RecordState._meta.get_field("last_execution_id")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [db_value(RecordState, "sync", sync_id), key_list(keys)])
+        cursor.execute(sql, params)
         return {
-            row[0]: (row[0], row[1], row[2],
-                     execution_field.to_python(row[3]) if row[3] is not None else None, row[4])
-            for row in cursor.fetchall()
+            key: None if fingerprint is None else
+            (key, fingerprint, target_id, execution_field.to_python(last) if last is not None else None, action)
+            for key, fingerprint, target_id, last, action in cursor.fetchall()
         }
 
 
@@ -73,21 +81,24 @@ def save_states(sync_id, states: list[dict]):
     table = RecordState._meta.db_table
     columns = ("sync_id", *STATE_COLUMNS, "updated_at")
     updated = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-    sync = db_value(RecordState, "sync", sync_id)
-    now = db_value(RecordState, "updated_at", timezone.now())
-    values = {column: [s[column] for s in states] for column in STATE_COLUMNS}
-    values["last_execution_id"] = [db_value(RecordState, "last_execution_id", v)
-                                   for v in values["last_execution_id"]]
+    executions = {}  # the execution ids as the column stores them, converted once
+    for state in states:
+        last = state["last_execution_id"]
+        if last not in executions:
+            value = db_value(RecordState, "last_execution_id", last)
+            executions[last] = None if value is None else str(value)
+    rows_json = json.dumps([{**state, "last_execution_id": executions[state["last_execution_id"]]}
+                            for state in states])
+    if on_postgresql():
+        rows = ("json_to_recordset(%s::json) AS s(identity text, fingerprint text, target_id text, "
+                "last_execution_id uuid, last_action text)")
+        picked = ", ".join(f"s.{c}" for c in STATE_COLUMNS)
+    else:
+        rows = "json_each(%s) AS s"
+        picked = ", ".join(f"json_extract(s.value, '$.{c}')" for c in STATE_COLUMNS)
     with connection.cursor() as cursor:
-        if on_postgresql():
-            # one statement for the whole chunk: a row per position of the arrays
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                "SELECT %s, * , %s FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], %s::text[]) "
-                f"ON CONFLICT (sync_id, identity) DO UPDATE SET {updated}",
-                [sync, now, *(values[c] for c in STATE_COLUMNS)])
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
-                f"ON CONFLICT (sync_id, identity) DO UPDATE SET {updated}",
-                [(sync, *row, now) for row in zip(*(values[c] for c in STATE_COLUMNS))])
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT %s, {picked}, %s FROM {rows} "
+            f"WHERE true ON CONFLICT (sync_id, identity) DO UPDATE SET {updated}",
+            [db_value(RecordState, "sync", sync_id), db_value(RecordState, "updated_at", timezone.now()),
+             rows_json])
