@@ -7,10 +7,12 @@ saved only once the target accepted the record, so a failed record is sent
 again next run and an unchanged one never is.
 """
 
+import contextlib
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef
 
 from console.syncs.models import Execution, ExecutionStatus, RecordError, RecordState
@@ -103,6 +105,8 @@ class Run:
         self.batch_size = max(1, getattr(writer, "batch_size", 0) or 100)
         self.failed_batches = 0
         self.checked_at = 0.0
+        self.side_thread = None  # runs the writer when ENGINE_WRITE_AHEAD is on
+        self.in_flight = None  # (chunk, future): handed to the writer, not recorded yet
         self.plan = {"samples": {"insert": [], "update": [], "remove": [], "invalid": []}}
 
     def normalized(self, identities) -> set:
@@ -117,16 +121,18 @@ class Run:
         if self.mode in MODES_NEEDING_IDENTITY and not self.mapping.identity_source:
             raise RunFailed(f"Mode '{self.mode}' matches records on an identity; this sync has none.")
         baseline = RecordState.objects.filter(sync=self.sync).exclude(fingerprint="").count()
-        for batch in self.rows:
-            self.check_canceled(force=True)
-            if batch:
-                self.process(batch)
+        with self.writes():
+            for batch in self.rows:
+                self.check_canceled(force=True)
+                if batch:
+                    self.process(batch)
+            if self.removes_vanished:
+                self.settle_in_flight()  # what vanished is judged on what the target accepted
+                self.remove_vanished(baseline)
         if self.skip_backfill:
             self.notes.append("First run skipping the initial backfill: rows were recorded, not sent.")
         if self.filtered:
             self.notes.append(f"{self.filtered} rows did not pass the sync's filters and were left out.")
-        if self.removes_vanished:
-            self.remove_vanished(baseline)
         self.save_counts()
         return self.counts
 
@@ -137,40 +143,43 @@ class Run:
             kept = [row for row in rows if self.passes(row)]
             self.filtered += len(rows) - len(kept)
             rows = kept
-        mapped = [self.map_row(row) for row in rows]
-        mapped = self.in_scope(mapped)
-        self.counts.queried += len(mapped)
-        invalid = [(m, m.problem) for m in mapped if m.problem]
-        first = {}
-        for m in mapped:
-            if m.problem:
-                continue
-            if m.key in first:
-                invalid.append((m, duplicate_message(self.mapping)))
+        identified = self.in_scope([(self.map_row.identify(row), row) for row in rows])
+        self.counts.queried += len(identified)
+        invalid, first = [], {}  # first: key -> (fingerprint, row) of the row sent for that identity
+        for (key, fingerprint, problem), row in identified:
+            if problem:
+                invalid.append((row, problem))
+            elif key in first:
+                invalid.append((row, duplicate_message(self.mapping)))
             else:
-                first[m.key] = m
+                first[key] = (fingerprint, row)
         fresh = staging.first_sightings(self.execution.pk, list(first))
         for key in [k for k in first if k not in fresh]:
-            invalid.append((first.pop(key), duplicate_message(self.mapping)))
+            invalid.append((first.pop(key)[1], duplicate_message(self.mapping)))
         self.set_aside(invalid)
         if self.skip_backfill:
             self.adopt(first)
             return
-        states = staging.accepted_states(self.sync.pk, list(first))
+        skip_unchanged = not self.force and self.mode != "remove"
+        states = staging.states_to_plan(self.sync.pk, self.execution.pk,
+                                        {key: fingerprint for key, (fingerprint, _) in first.items()},
+                                        skip_unchanged)
+        self.counts.unchanged += len(first) - len(states)
         planned = []
-        for key, m in first.items():
-            action = self.decide(m.fingerprint, states.get(key))
+        for key, state in states.items():
+            fingerprint, row = first[key]
+            action = self.decide(fingerprint, state)
             if action:
-                fields = m.record.fields
+                mapped = self.map_row.record(row)
+                fields = mapped.fields
                 if action == "update":
                     fields = without_create_only(fields, self.mapping.create_only)
-                state = states.get(key)
                 record = OutgoingRecord(
-                    identity=m.record.identity,
+                    identity=mapped.identity,
                     fields=fields,
                     target_id=(state[2] or None) if state else None,
                 )
-                planned.append(Planned(key, record, m.fingerprint, action))
+                planned.append(Planned(key, record, fingerprint, action))
         for start in range(0, len(planned), self.batch_size):
             try:
                 self.send(planned[start : start + self.batch_size])
@@ -181,17 +190,17 @@ class Run:
                 raise
         self.save_counts()
 
-    def adopt(self, mapped: dict):
+    def adopt(self, first: dict):
         """First run of a sync that skips the initial backfill: remember the rows as they
         are, send nothing; later runs send what changes."""
-        self.counts.unchanged += len(mapped)
+        self.counts.unchanged += len(first)
         if self.dry_run:
             return
         RecordState.objects.bulk_create(
             [
-                RecordState(sync=self.sync, identity=key, fingerprint=m.fingerprint,
+                RecordState(sync=self.sync, identity=key, fingerprint=fingerprint,
                             last_execution_id=self.execution.id, last_action="unchanged")
-                for key, m in mapped.items()
+                for key, (fingerprint, _) in first.items()
             ],
             update_conflicts=True,
             unique_fields=["sync", "identity"],
@@ -199,18 +208,18 @@ class Run:
         )
         self.save_counts()
 
-    def in_scope(self, mapped):
+    def in_scope(self, identified):
         """A targeted run (API `identities`, or retrying a run's failed records) skips the rest."""
         if self.wanted is not None:
-            return [m for m in mapped if m.key in self.wanted]
+            return [item for item in identified if item[0][0] in self.wanted]
         if self.execution.retry_of_id:
-            keys = [m.key for m in mapped if m.key]
+            keys = [item[0][0] for item in identified if item[0][0]]
             failed = set(
                 RecordError.objects.filter(execution_id=self.execution.retry_of_id, identity__in=keys)
                 .values_list("identity", flat=True)
             )
-            return [m for m in mapped if m.key in failed]
-        return mapped
+            return [item for item in identified if item[0][0] in failed]
+        return identified
 
     def decide(self, fingerprint: str, state) -> str | None:
         """insert, update or remove; None when nothing is sent (and the row is counted here)."""
@@ -232,11 +241,13 @@ class Run:
             return None
         return "update"
 
-    def set_aside(self, invalid):
+    def set_aside(self, invalid: list[tuple[dict, str]]):
+        """Rows never sent (null or duplicate identity), each with its reason."""
         if not invalid:
             return
         self.counts.invalid += len(invalid)
-        for m, reason in invalid[: SAMPLES - len(self.plan["samples"]["invalid"])]:
+        mapped = [(self.map_row(row), reason) for row, reason in invalid]
+        for m, reason in mapped[: SAMPLES - len(self.plan["samples"]["invalid"])]:
             self.plan["samples"]["invalid"].append(
                 {"identity": m.key, "reason": reason, "fields": m.record.fields}
             )
@@ -251,11 +262,34 @@ class Run:
                     message=reason,
                     payload=m.record.fields,
                 )
-                for m, reason in invalid
+                for m, reason in mapped
             ]
         )
 
     # ---- writing -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writes(self):
+        """With ENGINE_WRITE_AHEAD, the writer works on a side thread, one chunk at a time:
+        a chunk's requests overlap the recording of the chunk before it and the reading
+        and planning of the rows after it. Whatever way the run ends, the chunk in flight
+        is recorded (unless another worker took the run over)."""
+        if setting("ENGINE_WRITE_AHEAD") and not self.dry_run:
+            self.side_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-write")
+        try:
+            yield
+            self.settle_in_flight()
+        except LostClaim:
+            raise
+        except BaseException:
+            with contextlib.suppress(Exception):  # the run already ends on the first error
+                self.settle_in_flight()
+            raise
+        finally:
+            if self.side_thread is not None:
+                self.side_thread.shutdown(wait=True)
+                self.side_thread = None
+            self.in_flight = None
 
     def send(self, chunk: list[Planned]):
         if not chunk:
@@ -267,12 +301,42 @@ class Run:
                 if len(samples) < SAMPLES:
                     samples.append({"identity": p.key, "fields": p.record.fields})
             return
+        if self.side_thread is not None:
+            future = self.side_thread.submit(self.write_on_side_thread, chunk)
+        else:
+            future = Future()
+            try:
+                future.set_result(self.write(chunk))
+            except Exception as error:  # noqa: BLE001 - settled (and raised if it must) below
+                future.set_exception(error)
+        previous, self.in_flight = self.in_flight, (chunk, future)
+        if previous is not None:
+            self.settle(*previous)
+        if self.side_thread is None:
+            self.settle_in_flight()
+
+    def write(self, chunk: list[Planned]) -> list[RecordOutcome]:
         records = [p.record for p in chunk]
+        if chunk[0].action == "remove":
+            return self.writer.remove(records)
+        return self.writer.write(records)
+
+    def write_on_side_thread(self, chunk: list[Planned]) -> list[RecordOutcome]:
         try:
-            if chunk[0].action == "remove":
-                outcomes = self.writer.remove(records)
-            else:
-                outcomes = self.writer.write(records)
+            return self.write(chunk)
+        finally:
+            connections.close_all()  # this thread's own, if a token renewal opened one
+
+    def settle_in_flight(self):
+        if self.in_flight is not None:
+            chunk, future = self.in_flight
+            self.in_flight = None
+            self.settle(chunk, future)
+
+    def settle(self, chunk: list[Planned], future: Future):
+        """Waits for the writer's answer on a chunk and records it."""
+        try:
+            outcomes = future.result()
         except ConnectorError as error:
             self.failed_batches += 1
             message = str(error) or type(error).__name__
@@ -318,15 +382,14 @@ class Run:
                 "last_execution_id": self.execution.id,
                 "last_action": "removed" if removed else done,
             })
-        # One commit per chunk: what the target accepted, what it refused, the counts.
-        with transaction.atomic():
-            staging.save_states(self.sync.pk, states)
-            if errors:
+        # Committed at once, chunk by chunk: a worker killed now sends again only what is in flight.
+        if errors:
+            with transaction.atomic():
+                staging.save_states(self.sync.pk, states)
                 RecordError.objects.bulk_create(errors)
-            saved = self.save_counts(check=False)
-        if not saved:
-            raise LostClaim()
-        self.check_canceled()
+        else:
+            staging.save_states(self.sync.pk, states)  # one statement: atomic alone
+        self.check_progress()
 
     # ---- records gone from the model -----------------------------------------
 
@@ -376,13 +439,10 @@ class Run:
     def count(self, what: str):
         setattr(self.counts, what, getattr(self.counts, what) + 1)
 
-    def save_counts(self, check: bool = True) -> bool:
-        saved = Execution.objects.filter(pk=self.execution.pk, claim=self.claim).update(
-            **asdict(self.counts)
-        )
-        if check and not saved:
+    def save_counts(self):
+        """Raises LostClaim when another worker holds the execution now."""
+        if not Execution.objects.filter(pk=self.execution.pk, claim=self.claim).update(**asdict(self.counts)):
             raise LostClaim()
-        return bool(saved)
 
     def check_canceled(self, force: bool = False):
         now = time.monotonic()
@@ -392,6 +452,13 @@ class Run:
         status = Execution.objects.filter(pk=self.execution.pk).values_list("status", flat=True).first()
         if status == ExecutionStatus.CANCELING:
             raise Canceled()
+
+    def check_progress(self):
+        """About once a second while writing: the counts saved (still holding the claim),
+        and a cancel noticed."""
+        if time.monotonic() - self.checked_at >= CANCEL_CHECK_SECONDS:
+            self.save_counts()
+            self.check_canceled()
 
     def plan_summary(self) -> dict:
         c = self.counts

@@ -10,7 +10,7 @@ from console.engine import services
 from console.engine.models import Event, RunIdentity
 from console.syncs.models import Execution, ExecutionStatus, RecordError, RecordState
 from integrations.base import ConnectionFailed
-from tests.engine.fakes import Broken, FakeTarget
+from tests.engine.fakes import Broken, FakeTarget, batches
 
 pytestmark = pytest.mark.django_db
 
@@ -236,24 +236,36 @@ def test_a_dry_run_may_run_beside_a_real_one(make_sync):
     assert services.start_execution(sync, dry_run=True).dry_run
 
 
-def test_a_target_that_cannot_be_reached_fails_the_run_with_its_message(make_sync, run_in_process):
+# With write-ahead the writer already holds the next chunk when a failure is known:
+# that chunk is sent too, and recorded. Nothing after it is sent.
+WRITE_AHEAD = pytest.mark.parametrize("write_ahead, handed_over", [("0", 0), ("1", 1)],
+                                      ids=["in-turn", "write-ahead"])
+
+
+@WRITE_AHEAD
+def test_a_target_that_cannot_be_reached_fails_the_run_with_its_message(
+        make_sync, run_in_process, monkeypatch, write_ahead, handed_over):
+    monkeypatch.setenv("ENGINE_WRITE_AHEAD", write_ahead)
     sync = make_sync()
     target = FakeTarget(fail_with=ConnectionFailed("HubSpot refused the credentials (401)."))
     e = run_in_process(sync, people(3), target)
     assert e.status == ExecutionStatus.FAILED
     assert e.error == "HubSpot refused the credentials (401)."
-    assert e.errored == 2 and adds_up(e), "the batch in flight is counted as rejected"
+    assert e.errored == 2 + handed_over and adds_up(e), "the batches handed over are counted as rejected"
     assert Event.objects.filter(type="sync.failed").exists()
 
 
-def test_repeated_batch_failures_stop_the_run(make_sync, run_in_process):
+@WRITE_AHEAD
+def test_repeated_batch_failures_stop_the_run(make_sync, run_in_process, monkeypatch, write_ahead, handed_over):
+    monkeypatch.setenv("ENGINE_WRITE_AHEAD", write_ahead)
     sync = make_sync()
     target = FakeTarget(fail_with=Broken("Bad gateway"))
     e = run_in_process(sync, people(10), target)
     assert e.status == ExecutionStatus.FAILED
     assert "refused 3 batches in a row" in e.error
-    assert e.errored == 5 and adds_up(e)  # batches of 2, 1 (end of the first rows), 2
-    assert RecordError.objects.filter(execution=e, message="Bad gateway").count() == 5
+    # batches of 2, 1 (end of the first rows), 2, and the one handed over: 1
+    assert e.errored == 5 + handed_over and adds_up(e)
+    assert RecordError.objects.filter(execution=e, message="Bad gateway").count() == 5 + handed_over
 
 
 def test_a_missing_column_fails_the_run_clearly(make_sync, run_in_process):
@@ -277,6 +289,7 @@ class CancelAfter(FakeTarget):
 
 def test_cancel_stops_between_batches(make_sync, run_in_process, monkeypatch):
     monkeypatch.setattr("console.engine.runner.CANCEL_CHECK_SECONDS", 0)
+    monkeypatch.setenv("ENGINE_WRITE_AHEAD", "0")  # this fake cancels from inside the writer
     sync = make_sync()
     target = CancelAfter({"sync": sync}, after=3)
     e = run_in_process(sync, people(30), target)
@@ -284,6 +297,27 @@ def test_cancel_stops_between_batches(make_sync, run_in_process, monkeypatch):
     assert len(target.sent) == 3
     assert e.inserted == 3
     assert Event.objects.filter(type="sync.canceled").exists()
+
+
+def test_cancel_with_write_ahead_records_the_chunk_in_flight_and_sends_no_more(
+        make_sync, run_in_process, monkeypatch):
+    sync = make_sync()
+    target = FakeTarget()
+
+    def rows_then_cancel(sync_, size):
+        for number, batch in enumerate(batches(people(30), 3)):
+            if number == 2:
+                services.cancel_sync(sync)
+            yield batch
+
+    monkeypatch.setattr(services, "open_rows", rows_then_cancel)
+    monkeypatch.setattr(services, "open_writer", lambda s: target)  # run_in_process: no heartbeat thread
+    execution = services.start_execution(sync)
+    services.run_execution(execution.pk)
+    e = Execution.objects.get(pk=execution.pk)
+    assert e.status == ExecutionStatus.CANCELED
+    assert len(target.sent) == 6, "the two batches read before the cancel, no more"
+    assert e.queried == e.inserted == RecordState.objects.filter(sync=sync).count() == 6 and adds_up(e)
 
 
 def test_canceling_a_queued_execution_ends_it_at_once(make_sync):
