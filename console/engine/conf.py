@@ -6,7 +6,7 @@ from django.conf import settings
 
 DEFAULTS = {
     "ENGINE_SOURCE_BATCH_SIZE": 1000,  # rows read from the model at a time
-    "ENGINE_WRITE_AHEAD": 1,  # 1: the writer sends a chunk while the one before is recorded
+    "ENGINE_WRITE_AHEAD": 2,  # chunks in flight at once while earlier ones are recorded (0: in turn)
     "ENGINE_HEARTBEAT_SECONDS": 5,
     "ENGINE_STALE_SECONDS": 60,  # no heartbeat for this long: the worker died
     "ENGINE_QUEUED_RESEND_SECONDS": 300,  # queued this long: the task message was lost

@@ -5,24 +5,6 @@ from django.db import models
 from console.crypto import decrypt_json, encrypt_json
 
 
-class RunIdentity(models.Model):
-    """The identities one execution has read so far.
-
-    Duplicates and vanished records are found with the database rather than a
-    set in memory, so a run of millions of rows stays small. Emptied when the
-    run ends.
-    """
-
-    # A staging table written once per row, so it has one index: the primary key is
-    # (execution, identity), with no id column, sequence or foreign-key check. Django
-    # still cascades deletes.
-    pk = models.CompositePrimaryKey("execution", "identity")
-    execution = models.ForeignKey(
-        "syncs.Execution", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    identity = models.CharField(max_length=500)
-
-
 class Webhook(models.Model):
     """Where an organization's run events are POSTed, signed with its secret (one per org)."""
 

@@ -1,19 +1,21 @@
 """One pass of a sync over its model: read, map, validate, plan, write, record.
 
-The model never sits in memory: rows arrive in batches, duplicates and vanished
-records are found through RunIdentity, and every written chunk is recorded
-(fingerprints, errors, counts) before the next one is sent. A fingerprint is
-saved only once the target accepted the record, so a failed record is sent
-again next run and an unchanged one never is.
+The model never sits in memory: rows arrive in batches, and the run remembers
+a 64-bit hash per identity it read (for duplicates across batches and records
+gone from the model), about 64 bytes a row. The chunks the target answered are
+committed (fingerprints, errors) while the next ones are on their way, so a
+worker killed mid-run leaves only those few chunks unrecorded, and the resumed
+run sends them again. A fingerprint is saved only once the target accepted the
+record, so a failed record is sent again next run and an unchanged one never is.
 """
 
 import contextlib
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from django.db import connections, transaction
-from django.db.models import Exists, OuterRef
 
 from console.syncs.models import Execution, ExecutionStatus, RecordError, RecordState
 from integrations.base import (
@@ -28,7 +30,6 @@ from . import staging
 from .conf import setting
 from .filters import row_filter
 from .mapping import Mapping, RowMapper, identity_key, without_create_only
-from .models import RunIdentity
 
 SAMPLES = 5
 DONE = {"insert": "inserted", "update": "updated", "remove": "removed"}
@@ -36,6 +37,7 @@ OUTCOME_ACTIONS = ("inserted", "updated", "removed", "unchanged")
 MODES_NEEDING_IDENTITY = ("create", "update", "updateOrCreate", "remove")
 MODES_REMOVING_VANISHED = ("replace",)
 CANCEL_CHECK_SECONDS = 1.0
+PAGE = 5000  # states read at a time when looking for records gone from the model
 
 
 class RunStopped(Exception):
@@ -105,9 +107,14 @@ class Run:
         self.batch_size = max(1, getattr(writer, "batch_size", 0) or 100)
         self.failed_batches = 0
         self.checked_at = 0.0
-        self.side_thread = None  # runs the writer when ENGINE_WRITE_AHEAD is on
-        self.in_flight = None  # (chunk, future): handed to the writer, not recorded yet
+        self.ahead = 0 if self.dry_run else max(0, setting("ENGINE_WRITE_AHEAD"))
+        self.side_threads = None  # run the writer when chunks are written ahead
+        self.in_flight = deque()  # (chunk, future): handed to the writer, not recorded yet
         self.plan = {"samples": {"insert": [], "update": [], "remove": [], "invalid": []}}
+        # hash() of every identity read so far. Two identities sharing a 64-bit hash would
+        # set the second aside as a duplicate (odds about 1 in 10^7 for a million rows);
+        # the next run, in another process, hashes differently and sends it.
+        self.seen = set()
 
     def normalized(self, identities) -> set:
         keys = (identity_key(i, "", self.mapping.case_insensitive)[0] for i in identities)
@@ -146,16 +153,17 @@ class Run:
         identified = self.in_scope([(self.map_row.identify(row), row) for row in rows])
         self.counts.queried += len(identified)
         invalid, first = [], {}  # first: key -> (fingerprint, row) of the row sent for that identity
+        seen = self.seen
         for (key, fingerprint, problem), row in identified:
             if problem:
                 invalid.append((row, problem))
-            elif key in first:
+                continue
+            marker = hash(key)
+            if marker in seen:
                 invalid.append((row, duplicate_message(self.mapping)))
             else:
+                seen.add(marker)
                 first[key] = (fingerprint, row)
-        fresh = staging.first_sightings(self.execution.pk, list(first))
-        for key in [k for k in first if k not in fresh]:
-            invalid.append((first.pop(key)[1], duplicate_message(self.mapping)))
         self.set_aside(invalid)
         if self.skip_backfill:
             self.adopt(first)
@@ -270,12 +278,12 @@ class Run:
 
     @contextlib.contextmanager
     def writes(self):
-        """With ENGINE_WRITE_AHEAD, the writer works on a side thread, one chunk at a time:
-        a chunk's requests overlap the recording of the chunk before it and the reading
-        and planning of the rows after it. Whatever way the run ends, the chunk in flight
-        is recorded (unless another worker took the run over)."""
-        if setting("ENGINE_WRITE_AHEAD") and not self.dry_run:
-            self.side_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-write")
+        """With ENGINE_WRITE_AHEAD = n, the writer works on n side threads, with up to n
+        chunks in flight: their requests overlap each other, the recording of the chunks
+        before them and the reading and planning of the rows after them. Whatever way the
+        run ends, the chunks in flight are recorded (unless another worker took the run over)."""
+        if self.ahead:
+            self.side_threads = ThreadPoolExecutor(max_workers=self.ahead, thread_name_prefix="engine-write")
         try:
             yield
             self.settle_in_flight()
@@ -286,10 +294,10 @@ class Run:
                 self.settle_in_flight()
             raise
         finally:
-            if self.side_thread is not None:
-                self.side_thread.shutdown(wait=True)
-                self.side_thread = None
-            self.in_flight = None
+            if self.side_threads is not None:
+                self.side_threads.shutdown(wait=True)
+                self.side_threads = None
+            self.in_flight.clear()
 
     def send(self, chunk: list[Planned]):
         if not chunk:
@@ -301,19 +309,17 @@ class Run:
                 if len(samples) < SAMPLES:
                     samples.append({"identity": p.key, "fields": p.record.fields})
             return
-        if self.side_thread is not None:
-            future = self.side_thread.submit(self.write_on_side_thread, chunk)
+        if self.side_threads is not None:
+            future = self.side_threads.submit(self.write_on_side_thread, chunk)
         else:
             future = Future()
             try:
                 future.set_result(self.write(chunk))
             except Exception as error:  # noqa: BLE001 - settled (and raised if it must) below
                 future.set_exception(error)
-        previous, self.in_flight = self.in_flight, (chunk, future)
-        if previous is not None:
-            self.settle(*previous)
-        if self.side_thread is None:
-            self.settle_in_flight()
+        self.in_flight.append((chunk, future))
+        while len(self.in_flight) > self.ahead:
+            self.settle(*self.in_flight.popleft())
 
     def write(self, chunk: list[Planned]) -> list[RecordOutcome]:
         records = [p.record for p in chunk]
@@ -328,10 +334,8 @@ class Run:
             connections.close_all()  # this thread's own, if a token renewal opened one
 
     def settle_in_flight(self):
-        if self.in_flight is not None:
-            chunk, future = self.in_flight
-            self.in_flight = None
-            self.settle(chunk, future)
+        while self.in_flight:
+            self.settle(*self.in_flight.popleft())
 
     def settle(self, chunk: list[Planned], future: Future):
         """Waits for the writer's answer on a chunk and records it."""
@@ -394,15 +398,15 @@ class Run:
     # ---- records gone from the model -----------------------------------------
 
     def remove_vanished(self, baseline: int):
-        seen = RunIdentity.objects.filter(execution=self.execution, identity=OuterRef("identity"))
-        gone = RecordState.objects.filter(sync=self.sync).exclude(Exists(seen))
-        resumed = gone.filter(
-            fingerprint="", last_action="removed", last_execution_id=self.execution.id
-        ).count()
+        """Removes from the target what this sync wrote and the model no longer returns."""
+        resumed = count = 0
+        for _, _, _, fingerprint, last_action, last_execution in self.unseen_states():
+            if fingerprint:
+                count += 1
+            elif last_action == "removed" and last_execution == self.execution.id:
+                resumed += 1  # removed by this execution's earlier attempt
         self.counts.removed += resumed
         self.counts.vanished += resumed
-        to_remove = gone.exclude(fingerprint="")
-        count = to_remove.count()
         if not count:
             return
         if (
@@ -415,24 +419,35 @@ class Run:
                 self.plan["removal_blocked"] = message
                 return
             raise RunFailed(message)
+        chunk = []
+        for _, key, target_id, fingerprint, _, _ in self.unseen_states():
+            if fingerprint:
+                chunk.append(Planned(key, OutgoingRecord(identity=key, fields={}, target_id=target_id or None),
+                                     "", "remove"))
+            if len(chunk) == self.batch_size:
+                self.send_removals(chunk)
+                chunk = []
+        self.send_removals(chunk)
+
+    def unseen_states(self):
+        """(pk, identity, target_id, fingerprint, last_action, last_execution_id) of the sync's
+        states whose identity this run did not read, page by page."""
         last_pk = 0
         while True:
-            self.check_canceled()
-            rows = list(
-                to_remove.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .values_list("pk", "identity", "target_id")[: self.batch_size]
+            page = list(
+                RecordState.objects.filter(sync=self.sync, pk__gt=last_pk).order_by("pk").values_list(
+                    "pk", "identity", "target_id", "fingerprint", "last_action", "last_execution_id"
+                )[:PAGE]
             )
-            if not rows:
-                break
-            last_pk = rows[-1][0]
-            self.counts.vanished += len(rows)
-            self.send(
-                [
-                    Planned(key, OutgoingRecord(identity=key, fields={}, target_id=target_id or None), "", "remove")
-                    for _, key, target_id in rows
-                ]
-            )
+            if not page:
+                return
+            last_pk = page[-1][0]
+            yield from (state for state in page if hash(state[1]) not in self.seen)
+
+    def send_removals(self, chunk: list[Planned]):
+        self.check_canceled()
+        self.counts.vanished += len(chunk)
+        self.send(chunk)
 
     # ---- bookkeeping ---------------------------------------------------------
 

@@ -23,7 +23,7 @@ from integrations.base import ConnectorError, WriteSpec
 from . import notifications, schedule
 from .conf import setting
 from .mapping import MappingError
-from .models import Event, RunIdentity
+from .models import Event
 from .runner import Canceled, LostClaim, Run, RunFailed
 
 logger = logging.getLogger(__name__)
@@ -259,7 +259,6 @@ def close_writer(writer):
 def reset_for_resume(execution: Execution):
     """A retried attempt reads the model again from the start. What the earlier attempt
     wrote has its fingerprint saved, so it is counted, not sent again."""
-    RunIdentity.objects.filter(execution=execution).delete()
     RecordError.objects.filter(execution=execution).delete()
     zero = dict(queried=0, invalid=0, unchanged=0, inserted=0, updated=0, removed=0, errored=0, vanished=0)
     Execution.objects.filter(pk=execution.pk).update(**zero)
@@ -280,7 +279,6 @@ def finish(execution: Execution, claim: str, status: str, error: str, run: Run |
     ended = Execution.objects.filter(pk=execution.pk, claim=claim).update(**fields)
     if not ended:
         return
-    RunIdentity.objects.filter(execution=execution).delete()
     execution.refresh_from_db()
     for note in run.notes if run else []:
         log(execution, note)
@@ -377,7 +375,6 @@ def sweep(now=None) -> dict:
             ):
                 log(execution, message, level="error")
                 done["failed"] += 1
-                RunIdentity.objects.filter(execution=execution).delete()
                 execution.refresh_from_db()
                 after_run(execution)
         elif Execution.objects.filter(unchanged).update(

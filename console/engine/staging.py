@@ -1,11 +1,10 @@
 """The engine's per-batch bookkeeping in a few set-based statements.
 
-A run touches the database for every batch of thousands of rows: which of their
-identities it has seen already, which of them the target does not hold as they
-are now, and the states of each written chunk. The batch travels as one JSON
-parameter, unpacked by the database (json_each on SQLite, the json functions
-on PostgreSQL), instead of IN lists of thousands of placeholders and a model
-instance per row.
+A run touches the database for every batch of thousands of rows (which of them
+the target does not hold as they are now) and for every written chunk (the
+states the target accepted). The batch travels as one JSON parameter, unpacked
+by the database (json_each on SQLite, the json functions on PostgreSQL),
+instead of IN lists of thousands of placeholders and a model instance per row.
 """
 
 import json
@@ -14,8 +13,6 @@ from django.db import connection
 from django.utils import timezone
 
 from console.syncs.models import RecordState
-
-from .models import RunIdentity
 
 STATE_COLUMNS = ("identity", "fingerprint", "target_id", "last_execution_id", "last_action")
 
@@ -26,19 +23,6 @@ def on_postgresql() -> bool:
 
 def db_value(model, field: str, value):
     return model._meta.get_field(field).get_db_prep_value(value, connection)
-
-
-def first_sightings(execution_id, keys: list[str]) -> set[str]:
-    """Records the identities as read by this execution; returns those it had not read before."""
-    if not keys:
-        return set()
-    table = RunIdentity._meta.db_table
-    source = "json_array_elements_text(%s::json) AS keys(value)" if on_postgresql() else "json_each(%s)"
-    sql = (f"INSERT INTO {table} (execution_id, identity) SELECT %s, value FROM {source} "
-           "WHERE true ON CONFLICT DO NOTHING RETURNING identity")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [db_value(RunIdentity, "execution", execution_id), json.dumps(keys)])
-        return {row[0] for row in cursor.fetchall()}
 
 
 def states_to_plan(sync_id, execution_id, fingerprints: dict[str, str], skip_unchanged: bool) -> dict:
