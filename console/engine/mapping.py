@@ -8,6 +8,7 @@ import datetime
 import decimal
 import hashlib
 import json
+import operator
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -99,11 +100,6 @@ def json_safe(value):
 VALUE_ENCODER = json.JSONEncoder(separators=(",", ":"), default=json_safe)
 
 
-def fingerprint(values: list, salt: str = "") -> str:
-    """A stable hash of a row's mapped values (in mapping order) under one mapping (the salt)."""
-    return hashlib.md5((salt + VALUE_ENCODER.encode(values)).encode()).hexdigest()
-
-
 class RowMapper:
     """Maps rows of one model for one sync; resolves column names once, on the first row.
 
@@ -114,11 +110,13 @@ class RowMapper:
     def __init__(self, mapping: Mapping):
         self.mapping = mapping
         self.resolved: dict[str, str] | None = None
-        self.sources: list[str] = []  # the row's own names of mapping.columns, in that order
-        self.salt = VALUE_ENCODER.encode([
+        self.values = None  # row -> the values of mapping.columns, whatever their case in the row
+        self.identity_name = None  # the identity column's name in the row
+        salt = VALUE_ENCODER.encode([
             mapping.identity_source, mapping.identity_target, mapping.case_insensitive,
             mapping.fields, mapping.constants, sorted(mapping.create_only),
         ])
+        self.salted = hashlib.md5(salt.encode())
 
     def resolve(self, row: dict):
         """Warehouses differ in the case of column names (Snowflake: EMAIL); match either."""
@@ -138,18 +136,22 @@ class RowMapper:
                 "Refresh the model or change the sync's mapping."
             )
         self.resolved = resolved
-        self.sources = [resolved[column] for column in self.mapping.columns]
+        sources = [resolved[column] for column in self.mapping.columns]
+        self.values = operator.itemgetter(*sources) if len(sources) > 1 else lambda row: (row[sources[0]],)
+        if self.mapping.identity_source:
+            self.identity_name = resolved[self.mapping.identity_source]
 
     def identify(self, row: dict) -> tuple[str | None, str, str]:
         """(key, fingerprint, problem) of a row, without building its payload."""
         if self.resolved is None:
             self.resolve(row)
-        digest = fingerprint([row[name] for name in self.sources], self.salt)
+        digest = self.salted.copy()
+        digest.update(VALUE_ENCODER.encode(self.values(row)).encode())
+        digest = digest.hexdigest()
         m = self.mapping
         if not m.identity_source:
             return digest, digest, ""  # append-style syncs: a row is its own identity
-        key, problem = identity_key(json_safe(row[self.resolved[m.identity_source]]), m.identity_source,
-                                    m.case_insensitive)
+        key, problem = identity_key(json_safe(row[self.identity_name]), m.identity_source, m.case_insensitive)
         return key, digest, problem
 
     def __call__(self, row: dict) -> Mapped:
