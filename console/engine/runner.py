@@ -130,7 +130,7 @@ class Run:
         baseline = RecordState.objects.filter(sync=self.sync).exclude(fingerprint="").count()
         with self.writes():
             for batch in self.rows:
-                self.check_canceled(force=True)
+                self.check_progress()
                 if batch:
                     self.process(batch)
             if self.removes_vanished:
@@ -196,7 +196,6 @@ class Run:
                 # so the counts of a stopped run still add up.
                 self.counts.queried -= max(0, len(planned) - start - self.batch_size)
                 raise
-        self.save_counts()
 
     def adopt(self, first: dict):
         """First run of a sync that skips the initial backfill: remember the rows as they
@@ -290,8 +289,9 @@ class Run:
         except LostClaim:
             raise
         except BaseException:
-            with contextlib.suppress(Exception):  # the run already ends on the first error
-                self.settle_in_flight()
+            while self.in_flight:  # each is recorded even if recording another fails
+                with contextlib.suppress(Exception):  # the run already ends on the first error
+                    self.settle(*self.in_flight.popleft())
             raise
         finally:
             if self.side_threads is not None:
@@ -459,9 +459,9 @@ class Run:
         if not Execution.objects.filter(pk=self.execution.pk, claim=self.claim).update(**asdict(self.counts)):
             raise LostClaim()
 
-    def check_canceled(self, force: bool = False):
+    def check_canceled(self):
         now = time.monotonic()
-        if not force and now - self.checked_at < CANCEL_CHECK_SECONDS:
+        if now - self.checked_at < CANCEL_CHECK_SECONDS:
             return
         self.checked_at = now
         status = Execution.objects.filter(pk=self.execution.pk).values_list("status", flat=True).first()
@@ -469,7 +469,7 @@ class Run:
             raise Canceled()
 
     def check_progress(self):
-        """About once a second while writing: the counts saved (still holding the claim),
+        """About once a second while reading and writing: the counts saved (still holding the claim),
         and a cancel noticed."""
         if time.monotonic() - self.checked_at >= CANCEL_CHECK_SECONDS:
             self.save_counts()

@@ -300,6 +300,7 @@ def test_cancel_stops_between_batches(make_sync, run_in_process, monkeypatch):
 
 def test_cancel_with_write_ahead_records_the_chunk_in_flight_and_sends_no_more(
         make_sync, run_in_process, monkeypatch):
+    monkeypatch.setattr("console.engine.runner.CANCEL_CHECK_SECONDS", 0)
     sync = make_sync()
     target = FakeTarget()
 
