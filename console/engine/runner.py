@@ -469,8 +469,8 @@ class Run:
             raise Canceled()
 
     def check_progress(self):
-        """About once a second while reading and writing: the counts saved (still holding the claim),
-        and a cancel noticed."""
+        """About once a second while reading and writing: the counts saved (still
+        holding the claim), and a cancel noticed."""
         if time.monotonic() - self.checked_at >= CANCEL_CHECK_SECONDS:
             self.save_counts()
             self.check_canceled()

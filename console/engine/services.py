@@ -214,8 +214,16 @@ def run_execution(execution_id) -> Execution | None:
         status, error, run = perform(execution, claim)
     if status is None:
         return None  # lost the claim: whoever holds it now finishes it
+    reconnect_if_dropped()
     finish(execution, claim, status, error, run)
     return execution
+
+
+def reconnect_if_dropped():
+    """A run whose database connection dropped still records how it ended: Django
+    reconnects on the next query once the dead connection is closed."""
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
 
 
 def perform(execution: Execution, claim: str):
