@@ -112,7 +112,7 @@ class Run:
         self.in_flight = deque()  # (chunk, future): handed to the writer, not recorded yet
         self.plan = {"samples": {"insert": [], "update": [], "remove": [], "invalid": []}}
         # hash() of every identity read so far. Two identities sharing a 64-bit hash would
-        # set the second aside as a duplicate (odds about 1 in 10^7 for a million rows);
+        # set the second aside as a duplicate (odds about 1 in 40 million for a million rows);
         # the next run, in another process, hashes differently and sends it.
         self.seen = set()
 
