@@ -159,10 +159,11 @@ class State:
     def put(self, collection: str, doc: dict) -> dict:
         """Insert or replace a whole document (it must carry an id)."""
         with self.lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO docs (collection, key, body) VALUES (?, ?, ?)",
-                (collection, doc["id"], json.dumps(doc)),
-            )
+            body = json.dumps(doc)
+            if not self._db.execute("UPDATE docs SET body = ? WHERE collection = ? AND key = ?",
+                                    (body, collection, doc["id"])).rowcount:
+                self._db.execute("INSERT INTO docs (collection, key, body) VALUES (?, ?, ?)",
+                                 (collection, doc["id"], body))
         return doc
 
     def update(self, collection: str, id, changes: dict) -> dict:
