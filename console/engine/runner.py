@@ -98,6 +98,7 @@ class Run:
         self.counts = Counts()
         self.targeted = bool(execution.identities) or execution.retry_of_id is not None
         self.force = execution.resync or sync.sync_all_records or self.targeted
+        self.skip_unchanged = not self.force and self.mode != "remove"
         self.wanted = self.normalized(execution.identities) if execution.identities else None
         self.skip_backfill = (
             getattr(sync, "skip_initial_backfill", False)
@@ -115,6 +116,7 @@ class Run:
         # set the second aside as a duplicate (odds about 1 in 40 million for a million rows);
         # the next run, in another process, hashes differently and sends it.
         self.seen = set()
+        self.accepted = None  # staging.Accepted: what the target holds, when unchanged rows are skipped
 
     def normalized(self, identities) -> set:
         keys = (identity_key(i, "", self.mapping.case_insensitive)[0] for i in identities)
@@ -127,7 +129,11 @@ class Run:
     def execute(self) -> Counts:
         if self.mode in MODES_NEEDING_IDENTITY and not self.mapping.identity_source:
             raise RunFailed(f"Mode '{self.mode}' matches records on an identity; this sync has none.")
-        baseline = RecordState.objects.filter(sync=self.sync).exclude(fingerprint="").count()
+        baseline = 0
+        if self.removes_vanished:
+            baseline = RecordState.objects.filter(sync=self.sync).exclude(fingerprint="").count()
+        if self.skip_unchanged and not self.skip_backfill:
+            self.accepted = staging.accepted(self.sync.pk, self.execution.pk)
         with self.writes():
             for batch in self.rows:
                 self.check_progress()
@@ -153,7 +159,7 @@ class Run:
         identified = self.in_scope([(self.map_row.identify(row), row) for row in rows])
         self.counts.queried += len(identified)
         invalid, first = [], {}  # first: key -> (fingerprint, row) of the row sent for that identity
-        seen = self.seen
+        seen, accepted, unchanged = self.seen, self.accepted or (), 0
         for (key, fingerprint, problem), row in identified:
             if problem:
                 invalid.append((row, problem))
@@ -161,18 +167,20 @@ class Run:
             marker = hash(key)
             if marker in seen:
                 invalid.append((row, duplicate_message(self.mapping)))
+                continue
+            seen.add(marker)
+            if fingerprint in accepted:
+                unchanged += 1
             else:
-                seen.add(marker)
                 first[key] = (fingerprint, row)
         self.set_aside(invalid)
         if self.skip_backfill:
             self.adopt(first)
             return
-        skip_unchanged = not self.force and self.mode != "remove"
         states = staging.states_to_plan(self.sync.pk, self.execution.pk,
                                         {key: fingerprint for key, (fingerprint, _) in first.items()},
-                                        skip_unchanged)
-        self.counts.unchanged += len(first) - len(states)
+                                        self.skip_unchanged)
+        self.counts.unchanged += unchanged + len(first) - len(states)
         planned = []
         for key, state in states.items():
             fingerprint, row = first[key]

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from console.engine import services
+from console.engine import services, staging
 from console.engine.models import Event
 from console.syncs.models import Execution, ExecutionStatus, RecordError, RecordState
 from integrations.base import ConnectionFailed
@@ -370,6 +370,33 @@ def test_a_run_resumed_after_its_worker_died_sends_no_record_twice(make_sync, ru
     assert len(sent) == len(set(sent)) == 15, "every record sent exactly once"
     assert (execution.queried, execution.inserted, execution.unchanged) == (15, 15, 0)
     assert execution.logs.filter(message__startswith="Resuming").exists()
+
+
+def test_a_resumed_run_counts_the_updates_its_earlier_attempt_made(make_sync, run_in_process, monkeypatch):
+    sync, shared = make_sync(), {}
+    run_in_process(sync, people(15), DiesAfter(shared, after=None))
+    dying = DiesAfter(shared, after=6)
+    with pytest.raises(WorkerDies):
+        run_in_process(sync, people(15, plan="gold"), dying)
+    execution = Execution.objects.filter(sync=sync).order_by("-created_at").first()
+    services.sweep(now=timezone.now() + timedelta(minutes=5))
+    survivor = DiesAfter(shared, after=None)
+    monkeypatch.setattr(services, "open_writer", lambda s: survivor)
+    monkeypatch.setattr(services, "open_rows", lambda s, n: batches(people(15, plan="gold"), 4))
+    services.run_execution(execution.pk)
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.COMPLETED, execution.error
+    sent = [r.identity for r in dying.sent + survivor.sent]
+    assert len(sent) == len(set(sent)) == 15, "every changed record sent exactly once"
+    assert (execution.queried, execution.updated, execution.unchanged) == (15, 15, 0)
+    assert {r["plan"] for r in shared.values()} == {"gold"}
+
+
+def test_accepted_fingerprints_answer_membership():
+    accepted = staging.Accepted(["a" * 32, "b" * 32])
+    assert "a" * 32 in accepted and "b" * 32 in accepted
+    assert "c" * 32 not in accepted and len(accepted) == 2
+    assert "a" * 32 not in staging.Accepted([])
 
 
 def test_the_sweeper_gives_up_after_the_last_attempt(make_sync):

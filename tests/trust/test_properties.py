@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.engine.mapping import Mapping, RowMapper, identity_key, json_safe
+from console.engine.mapping import VALUE_ENCODER, Mapping, RowMapper, encode_values, identity_key, json_safe
 from tests.engine.conftest import data_model, make_sync, run_in_process, target_connection, warehouse  # noqa: F401
 from tests.engine.fakes import FakeTarget
 
@@ -39,6 +39,12 @@ def test_json_safe_values_are_plain_json(value):
     safe = json_safe(value)
     assert json.loads(json.dumps(safe)) == safe
     assert json_safe(safe) == safe, "converting twice changes nothing"
+
+
+@MAPPER
+@given(values=st.lists(json_like, max_size=6).map(tuple))
+def test_the_fast_values_encoder_writes_what_the_json_encoder_writes(values):
+    assert encode_values(values) == VALUE_ENCODER.encode(values), "fingerprints saved before stay valid"
 
 
 @MAPPER
