@@ -112,12 +112,17 @@ class State:
                 self._db.execute("COMMIT")
 
     def ensure_index(self, field: str):
-        """Index a top-level field across all collections so find()/count() on it stop scanning."""
-        name = "ix_" + "".join(c if c.isalnum() else "_" for c in field)
+        """Index a top-level field across all collections so find()/count() on it stop scanning.
+
+        Only documents holding the field are indexed: a write then touches the indexes of its
+        own fields, not one entry in every provider's index."""
+        name = "".join(c if c.isalnum() else "_" for c in field)
+        value = f"json_extract(body, '{_path(field)}')"
         with self.lock:
             self._indexed.add(field)
+            self._db.execute(f"DROP INDEX IF EXISTS \"ix_{name}\"")  # every document's, in older state files
             self._db.execute(
-                f"CREATE INDEX IF NOT EXISTS \"{name}\" ON docs (collection, json_extract(body, '{_path(field)}'))"
+                f"CREATE INDEX IF NOT EXISTS \"ixv_{name}\" ON docs (collection, {value}) WHERE {value} IS NOT NULL"
             )
 
     # -- ids ----------------------------------------------------------
