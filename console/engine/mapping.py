@@ -153,19 +153,34 @@ class RowMapper:
         self.values = operator.itemgetter(*sources) if len(sources) > 1 else lambda row: (row[sources[0]],)
         if self.mapping.identity_source:
             self.identity_name = resolved[self.mapping.identity_source]
+        self.identify = self.identifier()
 
     def identify(self, row: dict) -> tuple[str | None, str, str]:
         """(key, fingerprint, problem) of a row, without building its payload."""
-        if self.resolved is None:
-            self.resolve(row)
-        digest = self.salted.copy()
-        digest.update(encode_values(self.values(row)).encode())
-        digest = digest.hexdigest()
-        m = self.mapping
-        if not m.identity_source:
-            return digest, digest, ""  # append-style syncs: a row is its own identity
-        key, problem = identity_key(json_safe(row[self.identity_name]), m.identity_source, m.case_insensitive)
-        return key, digest, problem
+        self.resolve(row)  # the first row only: resolve() puts identifier() in this method's place
+        return self.identify(row)
+
+    def identifier(self):
+        """identify() for the resolved columns, with everything a row needs looked up once."""
+        copy, values, encode = self.salted.copy, self.values, encode_values
+        column, name = self.mapping.identity_source, self.identity_name
+        case_insensitive = self.mapping.case_insensitive
+
+        def identify(row):
+            digest = copy()
+            digest.update(encode(values(row)).encode())
+            fingerprint = digest.hexdigest()
+            if not column:
+                return fingerprint, fingerprint, ""  # append-style syncs: a row is its own identity
+            value = row[name]
+            if value.__class__ is str:  # identity_key's answer for the usual value, sooner
+                key = value.strip()
+                if key and len(key) <= MAX_IDENTITY_LENGTH:
+                    return (key.lower() if case_insensitive else key), fingerprint, ""
+            key, problem = identity_key(json_safe(value), column, case_insensitive)
+            return key, fingerprint, problem
+
+        return identify
 
     def __call__(self, row: dict) -> Mapped:
         key, digest, problem = self.identify(row)

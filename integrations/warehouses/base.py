@@ -2,9 +2,9 @@
 
 A source takes a plain configuration dict (secrets already decrypted) and
 talks to one warehouse through its Python driver. It never reads a whole
-result into memory: `stream` yields batches from a server-side cursor (or
-the driver's equivalent), `describe_query` asks for the columns without
-reading rows, and `preview` reads only the first few rows.
+result into memory: `stream` yields batches as the warehouse sends them,
+`describe_query` asks for the columns without reading rows, and `preview`
+reads only the first few rows.
 
 Errors come out as the shared vocabulary: `ConnectionFailed` when the
 warehouse cannot be reached or refuses the credentials, `QueryError` carrying

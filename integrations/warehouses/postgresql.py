@@ -1,8 +1,10 @@
 """PostgreSQL through psycopg 3.
 
-Queries run in read-only transactions. `stream` and `describe_query` use a
-server-side (named) cursor: DECLARE runs nothing until rows are fetched, and
-rows come over in batches, so memory stays flat whatever the result's size.
+Queries run in read-only transactions. `describe_query` uses a server-side
+(named) cursor: DECLARE runs nothing until rows are fetched. `stream` reads the
+result as the server sends it, in chunks of rows (libpq 17's chunked mode; one
+row at a time with an older libpq): the server keeps producing rows while the
+last chunk is processed, and memory stays flat whatever the result's size.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ CONFIG_FIELDS = [
 ]
 
 CONNECT_TIMEOUT = 10  # seconds
+CHUNKED_ROWS = psycopg.pq.version() >= 170000
 
 _TYPES = {
     "int2": INTEGER, "int4": INTEGER, "int8": INTEGER, "oid": INTEGER,
@@ -137,11 +140,13 @@ class PostgresSource(WarehouseSource):
         query = clean_query(query)
         conn = self.connection()
         try:
-            with conn.cursor(name=f"stream_{next(_cursor_names)}", row_factory=dict_row) as cur:
-                cur.itersize = batch_size
-                cur.execute(query)
-                while rows := cur.fetchmany(batch_size):
-                    yield rows
+            with conn.cursor(row_factory=dict_row) as cur:
+                rows = cur.stream(query, size=batch_size if CHUNKED_ROWS else 1)
+                try:
+                    while batch := list(itertools.islice(rows, batch_size)):
+                        yield batch
+                finally:
+                    rows.close()  # cancels the query if the reader stopped early; frees the connection
         except psycopg.Error as exc:
             raise self._fail(conn, exc) from None
         finally:

@@ -93,8 +93,10 @@ def test_a_stream_stopped_early_leaves_the_connection_usable(source):
 def test_queries_are_read_only(source):
     with pytest.raises(QueryError, match="read-only"):
         list(source.stream("SELECT id FROM users FOR UPDATE"))
-    with pytest.raises(QueryError, match="syntax error"):  # a cursor runs queries only
+    with pytest.raises(QueryError, match="read-only"):
         list(source.stream("DELETE FROM users"))
+    with pytest.raises(QueryError, match="multiple commands"):  # one statement, no smuggled second
+        list(source.stream("SELECT 1; DELETE FROM users"))
     assert source.preview("SELECT count(*) AS n FROM users")[1] == [{"n": ROWS}]
 
 
