@@ -52,7 +52,9 @@ def accepted(sync_id, execution_id) -> Accepted:
     looks those up, to count what its earlier attempt did."""
     states = RecordState.objects.filter(sync_id=sync_id).exclude(fingerprint="")
     sql, params = states.exclude(last_execution_id=execution_id).values_list("fingerprint").query.sql_with_params()
-    with connection.chunked_cursor() as cursor:  # server-side on PostgreSQL
+    with connection.cursor() as cursor:
+        if on_postgresql():  # rows as the server sends them, a chunk at a time
+            return Accepted(row[0] for row in cursor.cursor.stream(sql, params, size=20000))
         cursor.execute(sql, params)
         return Accepted(row[0] for rows in iter(lambda: cursor.fetchmany(20000), []) for row in rows)
 
