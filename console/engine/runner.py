@@ -1,8 +1,10 @@
 """One pass of a sync over its model: read, map, validate, plan, write, record.
 
-The model never sits in memory: rows arrive in batches, and the run remembers
-a 64-bit hash per identity it read (for duplicates across batches and records
-gone from the model), about 64 bytes a row. The chunks the target answered are
+The model never sits in memory: rows arrive in batches. The run keeps the
+64-bit hash of every fingerprint the target holds and takes each out as a row
+matches it (an unchanged row, which needs nothing more), and the hash of every
+other identity it reads: about 75 bytes a state or row, for duplicates across
+batches and records gone from the model. The chunks the target answered are
 committed (fingerprints, errors) while the next ones are on their way, so a
 worker killed mid-run leaves only those few chunks unrecorded, and the resumed
 run sends them again. A fingerprint is saved only once the target accepted the
@@ -112,11 +114,13 @@ class Run:
         self.side_threads = None  # run the writer when chunks are written ahead
         self.in_flight = deque()  # (chunk, future): handed to the writer, not recorded yet
         self.plan = {"samples": {"insert": [], "update": [], "remove": [], "invalid": []}}
-        # hash() of every identity read so far. Two identities sharing a 64-bit hash would
-        # set the second aside as a duplicate (odds about 1 in 40 million for a million rows);
-        # the next run, in another process, hashes differently and sends it.
+        # hash() of the fingerprints the target holds (loaded when unchanged rows are skipped),
+        # each taken out by the row that matches it, and of the other identities read.
+        # Two values sharing a 64-bit hash would let a changed row pass for unchanged or set
+        # a row aside as a duplicate (odds about 1 in 20 million for a million rows); hashes
+        # differ from process to process, so the next run gets it right.
+        self.accepted = None
         self.seen = set()
-        self.accepted = None  # staging.Accepted: what the target holds, when unchanged rows are skipped
 
     def normalized(self, identities) -> set:
         keys = (identity_key(i, "", self.mapping.case_insensitive)[0] for i in identities)
@@ -159,31 +163,41 @@ class Run:
         identified = self.in_scope([(self.map_row.identify(row), row) for row in rows])
         self.counts.queried += len(identified)
         invalid, first = [], {}  # first: key -> (fingerprint, row) of the row sent for that identity
-        seen, accepted, unchanged = self.seen, self.accepted or (), 0
+        seen, accepted, unchanged = self.seen, self.accepted, 0
         for (key, fingerprint, problem), row in identified:
             if problem:
                 invalid.append((row, problem))
                 continue
             marker = hash(key)
+            if accepted and marker not in seen:
+                try:
+                    accepted.remove(hash(fingerprint))
+                    unchanged += 1
+                    continue
+                except KeyError:
+                    pass
             if marker in seen:
                 invalid.append((row, duplicate_message(self.mapping)))
                 continue
             seen.add(marker)
-            if fingerprint in accepted:
-                unchanged += 1
-            else:
-                first[key] = (fingerprint, row)
-        self.set_aside(invalid)
+            first[key] = (fingerprint, row)
+        self.counts.unchanged += unchanged
         if self.skip_backfill:
+            self.set_aside(invalid)
             self.adopt(first)
             return
+        # With what the target holds in memory, every state is looked at: one whose
+        # fingerprint an earlier row took out means this row repeats that row's identity.
         states = staging.states_to_plan(self.sync.pk, self.execution.pk,
                                         {key: fingerprint for key, (fingerprint, _) in first.items()},
-                                        self.skip_unchanged)
-        self.counts.unchanged += unchanged + len(first) - len(states)
+                                        self.skip_unchanged and accepted is None)
+        self.counts.unchanged += len(first) - len(states)
         planned = []
         for key, state in states.items():
             fingerprint, row = first[key]
+            if accepted is not None and self.matched_earlier(state):
+                invalid.append((row, duplicate_message(self.mapping)))
+                continue
             action = self.decide(fingerprint, state)
             if action:
                 mapped = self.map_row.record(row)
@@ -196,6 +210,7 @@ class Run:
                     target_id=(state[2] or None) if state else None,
                 )
                 planned.append(Planned(key, record, fingerprint, action))
+        self.set_aside(invalid)
         for start in range(0, len(planned), self.batch_size):
             try:
                 self.send(planned[start : start + self.batch_size])
@@ -204,6 +219,16 @@ class Run:
                 # so the counts of a stopped run still add up.
                 self.counts.queried -= max(0, len(planned) - start - self.batch_size)
                 raise
+
+    def matched_earlier(self, state) -> bool:
+        """Whether a row read earlier in this run matched the state (took its fingerprint out)."""
+        return (state is not None and state[1] != "" and state[3] != self.execution.id
+                and hash(state[1]) not in self.accepted)
+
+    def read_in_this_run(self, identity: str, fingerprint: str, last_execution) -> bool:
+        if self.accepted is not None and fingerprint and last_execution != self.execution.id:
+            return hash(fingerprint) not in self.accepted or hash(identity) in self.seen
+        return hash(identity) in self.seen
 
     def adopt(self, first: dict):
         """First run of a sync that skips the initial backfill: remember the rows as they
@@ -450,7 +475,7 @@ class Run:
             if not page:
                 return
             last_pk = page[-1][0]
-            yield from (state for state in page if hash(state[1]) not in self.seen)
+            yield from (state for state in page if not self.read_in_this_run(state[1], state[3], state[5]))
 
     def send_removals(self, chunk: list[Planned]):
         self.check_canceled()

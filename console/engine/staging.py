@@ -8,8 +8,6 @@ instead of IN lists of thousands of placeholders and a model instance per row.
 """
 
 import json
-from array import array
-from bisect import bisect_left
 
 from django.db import connection
 from django.utils import timezone
@@ -27,36 +25,16 @@ def db_value(model, field: str, value):
     return model._meta.get_field(field).get_db_prep_value(value, connection)
 
 
-class Accepted:
-    """The fingerprints the target holds for a sync, kept as the sorted hash() of each
-    (8 bytes a state), so that a run tells most unchanged rows without asking the database.
-
-    Two fingerprints sharing a 64-bit hash would let a changed row pass for unchanged
-    (odds about 1 in 18 million when a million changed rows meet a million states);
-    str hashes differ from process to process, so the next run sends it."""
-
-    def __init__(self, fingerprints):
-        self.hashes = array("q", sorted(map(hash, fingerprints)))
-
-    def __len__(self):
-        return len(self.hashes)
-
-    def __contains__(self, fingerprint: str) -> bool:
-        wanted = hash(fingerprint)
-        at = bisect_left(self.hashes, wanted)
-        return at < len(self.hashes) and self.hashes[at] == wanted
-
-
-def accepted(sync_id, execution_id) -> Accepted:
-    """What the target holds for the sync, except what this execution wrote: a resumed run
-    looks those up, to count what its earlier attempt did."""
+def accepted(sync_id, execution_id) -> set[int]:
+    """hash() of every fingerprint the target holds for the sync, except those this execution
+    wrote: a resumed run looks those up, to count what its earlier attempt did."""
     states = RecordState.objects.filter(sync_id=sync_id).exclude(fingerprint="")
     sql, params = states.exclude(last_execution_id=execution_id).values_list("fingerprint").query.sql_with_params()
     with connection.cursor() as cursor:
         if on_postgresql():  # rows as the server sends them, a chunk at a time
-            return Accepted(row[0] for row in cursor.cursor.stream(sql, params, size=20000))
+            return {hash(row[0]) for row in cursor.cursor.stream(sql, params, size=20000)}
         cursor.execute(sql, params)
-        return Accepted(row[0] for rows in iter(lambda: cursor.fetchmany(20000), []) for row in rows)
+        return {hash(row[0]) for rows in iter(lambda: cursor.fetchmany(20000), []) for row in rows}
 
 
 def states_to_plan(sync_id, execution_id, fingerprints: dict[str, str], skip_unchanged: bool) -> dict:

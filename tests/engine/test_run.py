@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from console.engine import services, staging
+from console.engine import services
 from console.engine.models import Event
 from console.syncs.models import Execution, ExecutionStatus, RecordError, RecordState
 from integrations.base import ConnectionFailed
@@ -91,6 +91,26 @@ def test_null_and_duplicate_identities_are_set_aside_and_never_sent(make_sync, r
     assert any("is null" in err.message for err in errors)
     assert any("same 'email'" in err.message for err in errors)
     assert errors.get(identity="p0@example.com").payload["first"] == "Again"
+
+
+@pytest.mark.parametrize("order", ["changed first", "unchanged first"])
+def test_a_later_run_sets_aside_a_row_repeating_an_unchanged_rows_identity(make_sync, run_in_process, order):
+    sync, target = make_sync(mode="replace"), FakeTarget()
+    run_in_process(sync, people(6), target)
+    target.sent.clear()
+    rows = people(6)
+    changed = {"email": "p1@example.com", "first_name": "Renamed", "plan": "free"}
+    same = dict(rows[1])  # what the target holds for p1
+    rows[1:2] = [changed, same] if order == "changed first" else [same, changed]
+    rows.append(people(1, start=4)[0])  # an exact copy of an unchanged row, in another batch
+    e = run_in_process(sync, rows, target, batch_size=3)
+    assert e.status == ExecutionStatus.COMPLETED, e.error
+    assert (e.queried, e.invalid, e.removed) == (8, 2, 0), "nothing read is taken for gone"
+    assert adds_up(e)
+    assert [r.identity for r in target.sent] == (["p1@example.com"] if order == "changed first" else [])
+    assert (e.updated, e.unchanged) == ((1, 5) if order == "changed first" else (0, 6))
+    duplicates = RecordError.objects.filter(execution=e, kind="invalid").values_list("identity", flat=True)
+    assert sorted(duplicates) == ["p1@example.com", "p4@example.com"]
 
 
 def test_a_rejected_record_keeps_the_providers_message_and_is_retried_next_run(make_sync, run_in_process):
@@ -390,13 +410,6 @@ def test_a_resumed_run_counts_the_updates_its_earlier_attempt_made(make_sync, ru
     assert len(sent) == len(set(sent)) == 15, "every changed record sent exactly once"
     assert (execution.queried, execution.updated, execution.unchanged) == (15, 15, 0)
     assert {r["plan"] for r in shared.values()} == {"gold"}
-
-
-def test_accepted_fingerprints_answer_membership():
-    accepted = staging.Accepted(["a" * 32, "b" * 32])
-    assert "a" * 32 in accepted and "b" * 32 in accepted
-    assert "c" * 32 not in accepted and len(accepted) == 2
-    assert "a" * 32 not in staging.Accepted([])
 
 
 def test_the_sweeper_gives_up_after_the_last_attempt(make_sync):
