@@ -117,8 +117,9 @@ class Run:
         # hash() of the fingerprints the target holds (loaded when unchanged rows are skipped),
         # each taken out by the row that matches it, and of the other identities read.
         # Two values sharing a 64-bit hash would let a changed row pass for unchanged or set
-        # a row aside as a duplicate (odds about 1 in 20 million for a million rows); hashes
-        # differ from process to process, so the next run gets it right.
+        # a row aside as a duplicate (odds together about 1 in 12 million for a million rows
+        # against a million states); hashes differ from process to process, so the next run
+        # gets it right.
         self.accepted = None
         self.seen = set()
 
@@ -226,6 +227,7 @@ class Run:
                 and hash(state[1]) not in self.accepted)
 
     def read_in_this_run(self, identity: str, fingerprint: str, last_execution) -> bool:
+        """Whether this run read the identity of a state: a row matched it, or it was seen."""
         if self.accepted is not None and fingerprint and last_execution != self.execution.id:
             return hash(fingerprint) not in self.accepted or hash(identity) in self.seen
         return hash(identity) in self.seen

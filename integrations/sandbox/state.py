@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS counters (collection TEXT PRIMARY KEY, value INTEGER 
 """
 
 
+MMAP_BYTES = 1 << 30
+
+
 class NotFound(KeyError):
     pass
 
@@ -87,6 +90,9 @@ class State:
         self._db.execute("PRAGMA synchronous=OFF")
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Pages read straight from the OS's cache: updates scattered over a large state
+            # (a sync's changed records) no longer copy each page in first.
+            self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         self._db.executescript(SCHEMA)
         self._depth = 0
         self._indexed: set[str] = set()
