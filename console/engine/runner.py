@@ -122,6 +122,7 @@ class Run:
         # gets it right.
         self.accepted = None
         self.seen = set()
+        self.holds_nothing = False  # no state of the sync at the start: every row is new to it
 
     def normalized(self, identities) -> set:
         keys = (identity_key(i, "", self.mapping.case_insensitive)[0] for i in identities)
@@ -139,6 +140,7 @@ class Run:
             baseline = RecordState.objects.filter(sync=self.sync).exclude(fingerprint="").count()
         if self.skip_unchanged and not self.skip_backfill:
             self.accepted = staging.accepted(self.sync.pk, self.execution.pk)
+        self.holds_nothing = not RecordState.objects.filter(sync=self.sync).exists()
         with self.writes():
             for batch in self.rows:
                 self.check_progress()
@@ -189,9 +191,12 @@ class Run:
             return
         # With what the target holds in memory, every state is looked at: one whose
         # fingerprint an earlier row took out means this row repeats that row's identity.
-        states = staging.states_to_plan(self.sync.pk, self.execution.pk,
-                                        {key: fingerprint for key, (fingerprint, _) in first.items()},
-                                        self.skip_unchanged and accepted is None)
+        if self.holds_nothing:  # a run reads each identity once, so its own states never answer
+            states = dict.fromkeys(first)
+        else:
+            states = staging.states_to_plan(self.sync.pk, self.execution.pk,
+                                            {key: fingerprint for key, (fingerprint, _) in first.items()},
+                                            self.skip_unchanged and accepted is None)
         self.counts.unchanged += len(first) - len(states)
         planned = []
         for key, state in states.items():
