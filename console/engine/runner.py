@@ -138,9 +138,9 @@ class Run:
         baseline = 0
         if self.removes_vanished:
             baseline = RecordState.objects.filter(sync=self.sync).exclude(fingerprint="").count()
-        if self.skip_unchanged and not self.skip_backfill:
-            self.accepted = staging.accepted(self.sync.pk, self.execution.pk)
         self.holds_nothing = not RecordState.objects.filter(sync=self.sync).exists()
+        if self.skip_unchanged and not self.skip_backfill:
+            self.accepted = set() if self.holds_nothing else staging.accepted(self.sync.pk, self.execution.pk)
         with self.writes():
             for batch in self.rows:
                 self.check_progress()
@@ -189,11 +189,11 @@ class Run:
             self.set_aside(invalid)
             self.adopt(first)
             return
-        # With what the target holds in memory, every state is looked at: one whose
-        # fingerprint an earlier row took out means this row repeats that row's identity.
         if self.holds_nothing:  # a run reads each identity once, so its own states never answer
             states = dict.fromkeys(first)
         else:
+            # With what the target holds in memory, every state is looked at: one whose
+            # fingerprint an earlier row took out means this row repeats that row's identity.
             states = staging.states_to_plan(self.sync.pk, self.execution.pk,
                                             {key: fingerprint for key, (fingerprint, _) in first.items()},
                                             self.skip_unchanged and accepted is None)
