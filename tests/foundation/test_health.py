@@ -4,14 +4,28 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
-def test_health_reports_database_and_redis_and_missing_worker(settings):
+@pytest.fixture
+def broker_without_workers(redis_url):
+    """The Celery broker moved to a Redis database no worker listens on."""
+    from console.celery import app
+
+    def use(url):
+        app.conf.broker_url = url
+        app._after_fork()  # forgets the pooled broker connections, as a forked child does
+
+    use(redis_url.rsplit("/", 1)[0] + "/15")
+    yield
+    use(redis_url)
+
+
+def test_health_reports_database_and_redis_and_missing_worker(broker_without_workers):
     response = Client().get("/api/health")
     checks = response.json()["data"]["checks"]
     assert checks["database"]["ok"] is True
     assert checks["redis"]["ok"] is True
-    if not checks["worker"]["ok"]:
-        assert response.status_code == 503
-        assert checks["worker"]["detail"] == "no worker answered"
+    assert checks["worker"]["ok"] is False
+    assert checks["worker"]["detail"] == "no worker answered"
+    assert response.status_code == 503
 
 
 def test_health_reports_redis_down(settings):
