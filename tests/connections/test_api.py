@@ -301,9 +301,11 @@ def test_test_endpoint(client, warehouse, settings):
 def test_test_endpoint_uses_a_stored_connection_secrets(client, warehouse):
     created = post(client, "/api/connections", SNOWFLAKE).json()["data"]
     config = {"account": "uc193736182", "username": "user", "dbname": "database"}  # no password: the stored one
+    alone = post(client, "/api/connections/test", {"type": "snowflake", "configuration": config})
+    assert alone.status_code == 400 and "configuration.password" in errors_of(alone)
     response = post(client, "/api/connections/test",
                     {"type": "snowflake", "configuration": config, "connection_id": created["id"]})
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.content == b""
 
 
 # ---- secrets ------------------------------------------------------------------------
