@@ -36,6 +36,33 @@ class ConfigField:
     choices: tuple[str, ...] = ()
     default: Any = None
     readonly: bool = False
+    secret_keys: tuple[str, ...] = ()  # keys of an array's object items that hold secrets (a header's value)
+
+    @property
+    def holds_secrets(self) -> bool:
+        return self.secret or bool(self.secret_keys)
+
+
+MASK = "********"  # how a stored secret is shown; sent back unchanged it keeps the stored value
+
+
+def secret_values(fields, config: dict) -> list[str]:
+    """The values in `config` that `fields` mark secret, item keys included."""
+    values = []
+    for field in fields:
+        value = config.get(field.name)
+        if field.secret:
+            values.append(value)
+        elif field.secret_keys and isinstance(value, list):
+            values += [item.get(key) for item in value if isinstance(item, dict) for key in field.secret_keys]
+    return [value for value in values if isinstance(value, str) and len(value) >= 4]
+
+
+def redact(text: str, values) -> str:
+    """`text` with each of `values` replaced by the mask (a provider may echo what it was sent)."""
+    for value in sorted(set(values), key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
 
 
 @dataclass

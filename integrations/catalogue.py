@@ -93,7 +93,7 @@ def json_schema(kind: ConnectionType) -> dict:
         if field.default is not None:
             prop["default"] = field.default
         if field.type == "array":
-            prop["items"] = getattr(kind.module, "ITEMS", {}).get(field.name, {"type": "string"})
+            prop["items"] = items_schema(kind, field)
         if field.secret:
             prop["sensitive"] = True
             prop["writeOnly"] = True
@@ -110,3 +110,14 @@ def json_schema(kind: ConnectionType) -> dict:
         "properties": properties,
         "required": [f.name for f in kind.fields if f.required],
     }
+
+
+def items_schema(kind: ConnectionType, field: ConfigField) -> dict:
+    """An array field's item schema, its secret keys annotated like secret fields."""
+    items = getattr(kind.module, "ITEMS", {}).get(field.name, {"type": "string"})
+    if not field.secret_keys:
+        return items
+    properties = {name: dict(schema) for name, schema in items.get("properties", {}).items()}
+    for name in field.secret_keys:
+        properties[name] = {**properties.get(name, {"type": "string"}), "sensitive": True, "writeOnly": True}
+    return {**items, "properties": properties}

@@ -2,11 +2,14 @@
 
 from django import forms
 
+from integrations.base import MASK
 from integrations.connection_types import ConnectionType
 
 from .models import Connection
+from .services import visible_configuration
 
 SECRET_KEPT = "Stored encrypted. Leave empty to keep it."
+SECRET_ITEMS_KEPT = f"A value left as {MASK} (or empty) keeps the stored one."
 
 
 class ConnectionForm(forms.Form):
@@ -14,7 +17,7 @@ class ConnectionForm(forms.Form):
 
     def __init__(self, kind: ConnectionType, *args, connection: Connection | None = None, **kwargs):
         if connection is not None and "initial" not in kwargs:
-            kwargs["initial"] = {"name": connection.name, **initial_values(kind, connection.configuration)}
+            kwargs["initial"] = {"name": connection.name, **initial_values(kind, visible_configuration(connection))}
         super().__init__(*args, **kwargs)
         self.kind = kind
         stored = set(connection.secrets) if connection is not None else set()
@@ -65,7 +68,8 @@ def form_field(kind: ConnectionType, field, stored_secret: bool) -> forms.Field:
         return forms.IntegerField(initial=field.default, **common)
     if field.type == "array":
         hint = "One per line, as Name: value." if field.name == "headers" else "One per line."
-        common["help_text"] = f"{field.description} {hint}".strip()
+        kept = SECRET_ITEMS_KEPT if field.secret_keys else ""
+        common["help_text"] = f"{field.description} {hint} {kept}".strip()
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     return forms.CharField(initial=field.default, **common)
 

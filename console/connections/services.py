@@ -2,16 +2,20 @@
 
 Configuration is checked against the type's fields from integrations.catalogue:
 non-secret values go to `Connection.configuration`, secret ones (and OAuth tokens,
-kept as oauth_* keys) to the encrypted `secrets`. Secrets never come back out
-except through `connection_config`, which is for integrations only.
+kept as oauth_* keys, and arrays whose items hold secret keys, such as headers) to
+the encrypted `secrets`. Secrets never come back out except through
+`connection_config`, which is for integrations only; `visible_configuration` shows
+secret item keys as MASK.
 """
+
+from functools import wraps
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
 from integrations import catalogue
-from integrations.base import ConnectorError, NeedsReconnect
+from integrations.base import MASK, ConnectorError, NeedsReconnect, redact, secret_values
 from integrations.connection_types import ConnectionType
 from integrations.warehouses import get_source
 
@@ -57,14 +61,16 @@ def clean_configuration(kind: ConnectionType, submitted, stored: Connection | No
                         keep_tokens: bool = True):
     """(plain, secrets) for a submitted configuration, or ConfigurationInvalid.
 
-    Updates are full replacement, except that secret fields left out (or empty)
-    keep their stored value, read-only fields keep theirs and OAuth tokens stay
-    (unless keep_tokens is false: a reconnect).
+    Updates are full replacement, except that secret fields left out (or empty, or
+    masked) keep their stored value, read-only fields keep theirs and OAuth tokens
+    stay (unless keep_tokens is false: a reconnect). An array item whose secret key
+    comes back masked or empty keeps the value stored for the same item.
     """
     if not isinstance(submitted, dict):
         raise ConfigurationInvalid([("configuration", "must be an object")])
     errors = []
     plain, secrets = {}, {}
+    stored_config = connection_config(stored) if stored is not None else {}
     for name, value in submitted.items():
         field = kind.field(name)
         if name in TOKEN_KEYS or (field is not None and field.readonly):
@@ -78,8 +84,11 @@ def clean_configuration(kind: ConnectionType, submitted, stored: Connection | No
         elif field.choices and value not in field.choices:
             errors.append((name, f"must be one of {', '.join(map(str, field.choices))}"))
         elif field.secret:
-            if value != "":
+            if value not in ("", MASK):
                 secrets[name] = value
+        elif field.secret_keys:
+            secrets[name], problems = secret_items(field, value, stored_config.get(name))
+            errors += problems
         else:
             plain[name] = value
     if stored is not None:
@@ -109,9 +118,56 @@ def type_ok(value, type_name: str) -> bool:
     return isinstance(value, TYPES.get(type_name, object))
 
 
+def secret_items(field, items: list, stored_items) -> tuple[list, list]:
+    """(items, problems): each masked or empty secret key takes the value stored for the
+    item with the same other keys (a header of the same name)."""
+    stored = {item_identity(field, item): item for item in stored_items or [] if isinstance(item, dict)}
+    kept, problems = [], []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append((f"{field.name}.{index}", "must be an object"))
+            continue
+        item, before = dict(item), stored.get(item_identity(field, item), {})
+        for key in field.secret_keys:
+            if item.get(key) in (None, "", MASK) and before.get(key) not in (None, ""):
+                item[key] = before[key]
+            elif item.get(key) == MASK:
+                problems.append((f"{field.name}.{index}.{key}", "is masked but nothing is stored for it; "
+                                                                "give the value"))
+        kept.append(item)
+    return kept, problems
+
+
+def item_identity(field, item: dict) -> str:
+    return repr(sorted((key, repr(value)) for key, value in item.items() if key not in field.secret_keys))
+
+
 def visible_configuration(connection: Connection) -> dict:
-    """The configuration as the API and the console show it: non-secret fields only."""
-    return dict(connection.configuration)
+    """The configuration as the API and the console show it: non-secret fields, and arrays
+    whose items hold secrets with those keys masked. Secret fields stay out."""
+    shown = dict(connection.configuration)
+    kind = catalogue.get(connection.type)
+    masked_fields = [f for f in kind.fields if f.secret_keys] if kind else []
+    config = connection_config(connection) if masked_fields else {}
+    for field in masked_fields:
+        if isinstance(config.get(field.name), list):
+            shown[field.name] = [masked(field, item) for item in config[field.name]]
+    return shown
+
+
+def masked(field, item):
+    if not isinstance(item, dict):
+        return MASK
+    return {**item, **{key: MASK for key in field.secret_keys if item.get(key) not in (None, "")}}
+
+
+def without_secrets(text: str, connection: Connection) -> str:
+    """`text` with every secret of the connection (fields, item keys, OAuth tokens) masked."""
+    kind = catalogue.get(connection.type)
+    config = connection_config(connection)
+    tokens = [config.get(key) for key in ("oauth_access_token", "oauth_refresh_token")]
+    values = secret_values(kind.fields if kind else (), config)
+    return redact(text, values + [token for token in tokens if isinstance(token, str) and len(token) >= 4])
 
 
 # ---- create, update, delete -----------------------------------------------------
@@ -202,6 +258,21 @@ def mark_needs_reconnect(connection_id, message: str):
         status=ConnectionStatus.NEEDS_RECONNECT, status_message=message, checked_at=timezone.now())
 
 
+def secrets_kept_out(function):
+    """A ConnectorError raised by function(connection, ...) loses the connection's secrets from its message."""
+
+    @wraps(function)
+    def call(connection: Connection, *args, **kwargs):
+        try:
+            return function(connection, *args, **kwargs)
+        except ConnectorError as error:
+            error.args = (without_secrets(str(error), connection),)
+            raise
+
+    return call
+
+
+@secrets_kept_out
 def probe(connection: Connection) -> dict:
     """Talk to the warehouse or provider once; returns what it said about itself
     (read-only facts such as connected_user). Raises ConnectorError."""
@@ -250,6 +321,7 @@ def test_configuration(organization, type_id, configuration, connection_id=None)
     probe(unsaved)
 
 
+@secrets_kept_out
 def parameter_values(connection: Connection) -> dict:
     """{field: [(value, label), ...]} for fields whose choices come from the provider."""
     kind = connection_type(connection.type)

@@ -148,10 +148,10 @@ def connection_parameters(request, connection_id):
     saved = False
     if request.method == "POST":
         chosen = {name: request.POST.getlist(name) for name in fields}
+        configuration = {**services.visible_configuration(connection), **chosen}
         try:
-            connection = services.update_connection(
-                connection, name=connection.name, configuration={**connection.configuration, **chosen},
-                validate=False)
+            connection = services.update_connection(connection, name=connection.name,
+                                                    configuration=configuration, validate=False)
             saved = True
         except services.ConfigurationInvalid as error:
             messages.error(request, str(error))
@@ -184,16 +184,18 @@ def status_context(connection: Connection, tested=False) -> dict:
 
 
 def configuration_rows(kind, connection: Connection) -> list[dict]:
-    """What the detail page shows: plain values, and for secrets only whether one is stored."""
+    """What the detail page shows: plain values (secret item keys masked), and for secrets
+    only whether one is stored."""
     stored = connection.secrets
+    visible = services.visible_configuration(connection)
     rows = []
     for field in kind.fields:
         if field.secret:
             if field.name in kind.hidden:
                 continue
             rows.append({"title": field.title, "secret": True, "stored": bool(stored.get(field.name))})
-        elif field.name in connection.configuration:
-            rows.append({"title": field.title, "value": shown(connection.configuration[field.name])})
+        elif field.name in visible:
+            rows.append({"title": field.title, "value": shown(visible[field.name])})
     return rows
 
 

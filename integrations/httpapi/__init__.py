@@ -13,9 +13,9 @@ DESCRIPTION = "Send rows as JSON to an HTTP endpoint of your own."
 CONFIG_FIELDS = [
     ConfigField("url", "URL", required=True, description="Where records are sent, e.g. https://example.com/hooks/users"),
     ConfigField("method", "Method", choices=("POST", "PUT", "PATCH"), default="POST"),
-    ConfigField("headers", "Headers", type="array",
-                description="Extra request headers, one {\"name\", \"value\"} each. Put credentials in the "
-                            "authentication fields, which are stored encrypted."),
+    ConfigField("headers", "Headers", type="array", secret_keys=("value",),
+                description="Extra request headers, one {\"name\", \"value\"} each. Values are stored "
+                            "encrypted and shown masked."),
     ConfigField("fields", "Fields", type="array",
                 description="Field names offered when mapping a sync (any name can be mapped)."),
     ConfigField("healthcheck", "Health check URL",
