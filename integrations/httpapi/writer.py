@@ -27,7 +27,8 @@ from urllib.parse import quote
 
 import httpx
 
-from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
+from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer, redact, secret_values
+from integrations.httpapi import CONFIG_FIELDS
 
 DEFAULT_BATCH_SIZE = 100
 MAX_BATCH_SIZE = 10_000
@@ -88,8 +89,8 @@ def plain(value):
     return value
 
 
-def excerpt(response: httpx.Response) -> str:
-    text = (response.text or "").strip().replace("\n", " ")
+def excerpt(response: httpx.Response, secrets=()) -> str:
+    text = redact((response.text or "").strip().replace("\n", " "), secrets)
     if len(text) > EXCERPT:
         text = text[:EXCERPT] + "…"
     return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code} {response.reason_phrase}"
@@ -108,6 +109,7 @@ class EndpointWriter(Writer):
         self.placeholders = [name for _, name, _, _ in string.Formatter().parse(self.url) if name]
         self.headers = parse_headers(spec.configuration.get("headers"))
         self.excluded = names(option(spec, config, "exclude_attributes"))
+        self.secrets = secret_values(CONFIG_FIELDS, config)  # kept out of what the endpoint answers back
         self.batched = flag(option(spec, config, "batch", False))
         size = int(option(spec, config, "batch_size", DEFAULT_BATCH_SIZE))
         if not 1 <= size <= MAX_BATCH_SIZE:
@@ -157,7 +159,7 @@ class EndpointWriter(Writer):
             for index, record in zip(indexes, records):
                 outcomes[index] = RecordOutcome(record.identity, ok=True, target_id=target_id)
             return
-        message = excerpt(response)
+        message = excerpt(response, self.secrets)
         for index, record in zip(indexes, records):
             outcomes[index] = RecordOutcome(record.identity, ok=False, error=message, payload=self.body(record))
 
