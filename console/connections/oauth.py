@@ -155,7 +155,7 @@ def finish_authorization(params: dict, user) -> Outcome:
     try:
         body = request_token(kind, config, data)
     except (ConnectionFailed, NeedsReconnect) as error:
-        message = f"Could not complete the authorization: {error}"
+        message = f"Could not complete the authorization: {services.without_secrets(str(error), connection)}"
         services.set_status(connection, ConnectionStatus.PENDING_AUTH, message)
         return Outcome(connection, False, message, record.redirect_url)
     services.store_tokens(connection.pk, tokens_from(kind, body))
@@ -238,6 +238,7 @@ def renew_token(connection: Connection, stale_token: str | None) -> dict:
             logger.info("Renewed the OAuth token of connection %s", connection.pk)
             return services.connection_config(locked)
     except NeedsReconnect as error:
+        error.args = (services.without_secrets(str(error), connection),)
         services.mark_needs_reconnect(connection.pk, str(error))
         raise
 
