@@ -12,6 +12,7 @@ upper case: EMAIL); the engine matches mapped columns either way.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -30,6 +31,10 @@ from integrations.base import (
     Table,
 )
 from integrations.warehouses.base import WarehouseSource, clean_query, json_columns, parse_json_value
+
+# Otherwise every login first asks cloud metadata services (169.254.169.254, metadata.google.internal)
+# which platform the console runs on.
+os.environ.setdefault("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 
 TYPE_ID = "snowflake"
 NAME = "Snowflake"
