@@ -152,6 +152,14 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 # attempts per email per 15 minutes.
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
 SIGNIN_ATTEMPTS_PER_15_MINUTES = int(os.environ.get("SIGNIN_ATTEMPTS_PER_15_MINUTES", "10"))
+# Per client address: sign-in attempts (any account) per 15 minutes, wrong API keys per
+# 15 minutes, sign-ups per hour.
+SIGNIN_ATTEMPTS_PER_IP_PER_15_MINUTES = int(os.environ.get("SIGNIN_ATTEMPTS_PER_IP_PER_15_MINUTES", "30"))
+API_KEY_FAILURES_PER_IP_PER_15_MINUTES = int(os.environ.get("API_KEY_FAILURES_PER_IP_PER_15_MINUTES", "30"))
+SIGNUPS_PER_IP_PER_HOUR = int(os.environ.get("SIGNUPS_PER_IP_PER_HOUR", "5"))
+# Anyone may create an organization at /signup only when this is on; otherwise the first
+# admin comes from `manage.py create_admin` (or the demo) and admins add members.
+ALLOW_SIGNUP = env_flag("ALLOW_SIGNUP", default=False)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

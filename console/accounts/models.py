@@ -38,6 +38,9 @@ class Organization(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Where an API-started OAuth flow may send the browser afterwards: origins or URL
+    # prefixes. Empty allows only the console's own PUBLIC_URL.
+    oauth_redirect_urls = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -18,6 +18,11 @@ def sign_up(email: str, password: str, organization_name: str) -> User:
     return user
 
 
+def set_oauth_redirect_urls(organization: Organization, urls: list[str]):
+    organization.oauth_redirect_urls = urls
+    organization.save(update_fields=["oauth_redirect_urls"])
+
+
 def add_member(organization: Organization, user: User, role: str = Role.MEMBER) -> Membership:
     membership, _ = Membership.objects.get_or_create(
         organization=organization, user=user, defaults={"role": role}

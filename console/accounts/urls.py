@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/api-keys", views.create_api_key, name="api-key-create"),
     path("settings/api-keys/<uuid:key_id>/revoke", views.revoke_api_key, name="api-key-revoke"),
     path("settings/members", views.invite_member, name="member-invite"),
+    path("settings/oauth-redirect-urls", views.update_redirect_urls, name="oauth-redirect-urls"),
     path("settings/members/<int:membership_id>/role", views.change_member_role, name="member-role"),
     path("settings/members/<int:membership_id>/remove", views.remove_member, name="member-remove"),
 ]

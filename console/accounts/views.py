@@ -1,17 +1,30 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import services
+from console.throttle import client_ip, minutes, wait_seconds
+
+from . import known_device, services
 from .decorators import admin_required, organization_required
-from .forms import ApiKeyForm, MemberForm, RoleForm, SignInForm, SignUpForm
+from .forms import ApiKeyForm, MemberForm, RedirectUrlsForm, RoleForm, SignInForm, SignUpForm
 from .middleware import SESSION_KEY
 from .models import ApiKey, Membership, Role
 
 
 def signup(request):
+    if not settings.ALLOW_SIGNUP:
+        return render(request, "accounts/signup_closed.html", status=403)
+    if request.method == "POST":
+        wait = wait_seconds(f"signup-ip:{client_ip(request)}", settings.SIGNUPS_PER_IP_PER_HOUR, 3600)
+        if wait:
+            # Not validated: the form's answers would tell which emails have accounts.
+            form = SignUpForm(initial={k: request.POST.get(k, "") for k in ("email", "organization")})
+            message = f"Too many sign-ups from your network. Try again in {minutes(wait)} minute(s)."
+            return render(request, "accounts/signup.html", {"form": form, "throttled": message}, status=429)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -25,6 +38,20 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/signin.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "allow_signup": settings.ALLOW_SIGNUP}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        known_device.remember(response, self.request, form.get_user().email)
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+        return response
 
 
 @organization_required
@@ -44,7 +71,7 @@ def switch_organization(request):
 
 
 @organization_required
-def settings_page(request, member_form=None, invited=None, status=200):
+def settings_page(request, member_form=None, invited=None, redirect_form=None, status=200):
     return render(
         request,
         "accounts/settings.html",
@@ -55,6 +82,8 @@ def settings_page(request, member_form=None, invited=None, status=200):
             ),
             "form": ApiKeyForm(),
             "member_form": member_form or MemberForm(),
+            "redirect_form": redirect_form or RedirectUrlsForm(
+                initial={"urls": "\n".join(request.organization.oauth_redirect_urls)}),
             "roles": Role.choices,
             "invited": invited,
         },
@@ -74,6 +103,18 @@ def invite_member(request):
     messages.success(request, f"{membership.user.email} is now a {membership.get_role_display()} member.")
     invited = {"email": membership.user.email, "password": password} if password else None
     return settings_page(request, invited=invited)
+
+
+@require_POST
+@admin_required
+def update_redirect_urls(request):
+    form = RedirectUrlsForm(request.POST)
+    if not form.is_valid():
+        return settings_page(request, redirect_form=form, status=400)
+    services.set_oauth_redirect_urls(request.organization, form.cleaned_data["urls"])
+    request.audit_object = request.organization
+    messages.success(request, "Saved the OAuth redirect URLs.")
+    return redirect("settings")
 
 
 @require_POST
