@@ -5,6 +5,9 @@ live_server), a real Celery worker on the e2e queue and the sandbox.
 key of the `organization` fixture; `live.url` is the server's base URL.
 """
 
+import ipaddress
+import socket
+
 import httpx
 import pytest
 
@@ -19,6 +22,44 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures)
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.worker]
+
+
+class NonLoopbackConnect(AssertionError):
+    """A test of the security suite tried to open a connection off this machine."""
+
+
+def loopback(address) -> bool:
+    if not isinstance(address, tuple):
+        return True  # a Unix socket path
+    host = str(address[0]).split("%")[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: resolving it could already leave the machine
+
+
+@pytest.fixture(autouse=True)
+def only_loopback(monkeypatch):
+    """Any socket connect of the test process to an address off loopback fails the test, unsent."""
+    tried = []
+
+    def guarded(original):
+        def connect(self_or_address, *args, **kwargs):
+            address = args[0] if isinstance(self_or_address, socket.socket) else self_or_address
+            if not loopback(address):
+                tried.append(address)
+                raise NonLoopbackConnect(f"the test tried to connect to {address!r}")
+            return original(self_or_address, *args, **kwargs)
+
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(socket.socket.connect_ex))
+    monkeypatch.setattr(socket, "create_connection", guarded(socket.create_connection))
+    yield tried
+    assert not tried, f"connections off loopback were attempted: {tried}"
 
 
 @pytest.fixture
