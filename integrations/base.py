@@ -7,8 +7,11 @@ Django and never see ORM objects.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 
 # Column and field types shared by sources and targets.
@@ -44,6 +47,7 @@ class ConfigField:
 
 
 MASK = "********"  # how a stored secret is shown; sent back unchanged it keeps the stored value
+CREDENTIAL = re.compile(r"\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{16,}", re.IGNORECASE)
 
 
 def secret_values(fields, config: dict) -> list[str]:
@@ -59,9 +63,15 @@ def secret_values(fields, config: dict) -> list[str]:
 
 
 def redact(text: str, values) -> str:
-    """`text` with each of `values` replaced by the mask (a provider may echo what it was sent)."""
-    for value in sorted(set(values), key=len, reverse=True):
+    """`text` with each of `values` replaced by the mask (a provider may echo what it was sent):
+    as given, URL-encoded or JSON-escaped, and cut short at the end of a truncated quote.
+    Basic and Bearer credentials are masked whatever they hold."""
+    text = CREDENTIAL.sub(lambda found: f"{found.group(1)} {MASK}", text)
+    forms = {form for value in values for form in (value, quote_plus(value), quote(value), json.dumps(value)[1:-1])}
+    for value in sorted(forms, key=len, reverse=True):
         text = text.replace(value, MASK)
+        cut = next((size for size in range(len(value) - 1, 3, -1) if text.endswith(value[:size])), 0)
+        text = text[:-cut] + MASK if cut else text
     return text
 
 
