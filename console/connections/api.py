@@ -7,7 +7,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from console.api.errors import ApiError
+from console.accounts import redirect_urls
+from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
 from integrations import catalogue
 from integrations.base import ConnectorError
@@ -159,6 +160,15 @@ def check_organization(request, organization_id):
         raise ApiError(404, "Organization not found.", key="not_found")
 
 
+def checked_redirect_url(request, redirect_url: str | None) -> str:
+    if not redirect_url:
+        return ""
+    try:
+        return redirect_urls.check(request.auth.organization, redirect_url)
+    except redirect_urls.RedirectRefused as error:
+        raise field_error("redirect_url", str(error)) from None
+
+
 def auth_url_for(request, connection: Connection, redirect_url: str | None) -> str | None:
     if connection.status != ConnectionStatus.PENDING_AUTH:
         return None
@@ -224,13 +234,14 @@ def list_connections(request):
 @router.post("/connections", response={200: Envelope(CreatedConnection), **ERRORS})
 def create_connection(request, payload: ConnectionIn):
     check_organization(request, payload.organization_id)
+    redirect_url = checked_redirect_url(request, payload.redirect_url)
     try:
         connection = services.create_connection(
             request.auth.organization, name=payload.name, type_id=payload.type,
             configuration=payload.configuration, user=request.auth.created_by, validate=payload.validate_)
     except services.ConfigurationInvalid as error:
         raise invalid(error) from None
-    return {"data": connection_row(connection, auth_url_for(request, connection, payload.redirect_url))}
+    return {"data": connection_row(connection, auth_url_for(request, connection, redirect_url))}
 
 
 @router.post("/connections/test", response={200: None, **ERRORS})
@@ -255,13 +266,14 @@ def get_connection(request, connection_id: UUID):
 def update_connection(request, connection_id: UUID, payload: ConnectionUpdate):
     check_organization(request, payload.organization_id)
     connection = own_connection(request, connection_id)
+    redirect_url = checked_redirect_url(request, payload.redirect_url)
     try:
         connection = services.update_connection(
             connection, name=payload.name, configuration=payload.configuration, type_id=payload.type,
             validate=payload.validate_, reconnect=payload.reconnect)
     except services.ConfigurationInvalid as error:
         raise invalid(error) from None
-    return {"data": connection_row(connection, auth_url_for(request, connection, payload.redirect_url))}
+    return {"data": connection_row(connection, auth_url_for(request, connection, redirect_url))}
 
 
 @router.delete("/connections/{connection_id}", response={200: None, **ERRORS})

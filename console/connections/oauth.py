@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from console.accounts import redirect_urls
 from integrations.base import ConnectionFailed, NeedsReconnect
 from integrations.connection_types import ConnectionType, short_text
 
@@ -124,6 +125,11 @@ def claim_state(state: str, user) -> OAuthState:
     if record.bind_session and (not user.is_authenticated or user.pk != record.user_id):
         raise OAuthRefused("This authorization was started by someone else. Sign in as that person, or start "
                            "again from the connection page.")
+    if record.connection.organization_id != record.organization_id or (
+            user.is_authenticated and not user.memberships.filter(organization=record.organization_id).exists()):
+        raise OAuthRefused("This authorization was started in an organization you do not belong to, so it is "
+                           "not completed. Start again from a connection of your own organization.")
+    record.redirect_url = redirect_urls.allowed_or_empty(record.organization, record.redirect_url)
     claimed = OAuthState.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=timezone.now())
     if not claimed:
         raise OAuthRefused("This authorization answer was already used. Start again from the connection page.")

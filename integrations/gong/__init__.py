@@ -33,7 +33,7 @@ OAUTH = OAuthSpec(
     scopes=("api:flows:read", "api:flows:write", "api:users:read"),
     client_auth="basic",
     extras=("api_base_url_for_customer",),
-)
+)  # no PKCE: Gong's app documentation offers none (Basic client secret on the token call)
 API = Endpoint("https://api.gong.io", "/gong")
 
 

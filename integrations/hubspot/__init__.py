@@ -31,6 +31,7 @@ OAUTH = OAuthSpec(
     scopes=("oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.companies.read",
             "crm.objects.companies.write", "crm.lists.read", "crm.lists.write", "crm.schemas.contacts.read",
             "crm.schemas.companies.read"),
+    pkce=True,  # HubSpot's OAuth spec takes code_verifier on the code exchange
 )
 API = Endpoint("https://api.hubapi.com", "/hubspot")
 

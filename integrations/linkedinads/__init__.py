@@ -27,7 +27,7 @@ OAUTH = OAuthSpec(
     authorize=Endpoint("https://www.linkedin.com/oauth/v2/authorization", "/linkedin/oauth/v2/authorization"),
     token=Endpoint("https://www.linkedin.com/oauth/v2/accessToken", "/linkedin/oauth/v2/accessToken"),
     scopes=("r_ads", "rw_ads", "rw_dmp_segments"),
-)
+)  # no PKCE: LinkedIn's 3-legged flow for web apps documents none (client secret on the token call)
 API = Endpoint("https://api.linkedin.com/rest", "/linkedin/rest")
 API_VERSION = "202604"
 HEADERS = {"LinkedIn-Version": API_VERSION, "X-Restli-Protocol-Version": "2.0.0"}

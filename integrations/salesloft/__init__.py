@@ -24,7 +24,7 @@ OAUTH = OAuthSpec(
     authorize=Endpoint("https://accounts.salesloft.com/oauth/authorize", "/salesloft/oauth/authorize"),
     token=Endpoint("https://accounts.salesloft.com/oauth/token", "/salesloft/oauth/token"),
     client_fields=("application_id", "client_secret"),
-)
+)  # no PKCE: Salesloft's OAuth documentation offers none (code, client secret and redirect_uri only)
 API = Endpoint("https://api.salesloft.com/v2", "/salesloft/v2")
 
 

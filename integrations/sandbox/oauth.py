@@ -21,7 +21,9 @@ string) and `api_keys`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Callable
@@ -60,6 +62,8 @@ class OAuthConfig:
     rotate_refresh_tokens refresh returns a new refresh token and the old one dies
     refresh_in_refresh_response  whether a refresh answer carries refresh_token at all
     send_expires_in       Salesforce sends none
+    pkce                  the provider documents PKCE (RFC 7636): a code_challenge on authorize
+                          binds the code to a code_verifier the token call must prove
     refresh_token_lifetime  fixed TTL in seconds from the first issue (LinkedIn), None = forever
     send_refresh_expires_in  add refresh_token_expires_in (remaining TTL) to responses
     api_key_bearer        static API keys are accepted as `Authorization: Bearer <key>`
@@ -79,6 +83,7 @@ class OAuthConfig:
     rotate_refresh_tokens: bool = True
     refresh_in_refresh_response: bool = True
     send_expires_in: bool = True
+    pkce: bool = False
     refresh_token_lifetime: int | None = None
     send_refresh_expires_in: bool = False
     token_type: str = "bearer"
@@ -149,12 +154,16 @@ ERROR_PAGE = """<!doctype html>
 """
 
 AUTHORIZE_FIELDS = ("client_id", "redirect_uri", "response_type", "scope", "state")
+PKCE_FIELDS = ("code_challenge", "code_challenge_method")
+PKCE_VALUE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 4.1 and 4.2
 
 
 def authorize(config: OAuthConfig):
+    fields = AUTHORIZE_FIELDS + (PKCE_FIELDS if config.pkce else ())
+
     def handler(ctx: Context, request: Request, **_):
         source = request.form if request.method == "POST" else request.args
-        params = {name: source.get(name) for name in AUTHORIZE_FIELDS}
+        params = {name: source.get(name) for name in fields}
         client = ctx.state.get("oauth_clients", params["client_id"] or "")
         if client is None:
             return _error_page(config, "Unknown client_id.", 400)
@@ -163,6 +172,10 @@ def authorize(config: OAuthConfig):
             return _error_page(config, "The redirect_uri is not registered for this client.", 400)
         if params["response_type"] != "code":
             return _redirect(_with_query(redirect_uri, {"error": "unsupported_response_type",
+                                                        "state": params["state"]}))
+        challenge = _challenge(params) if config.pkce else None
+        if isinstance(challenge, str):
+            return _redirect(_with_query(redirect_uri, {"error": "invalid_request", "error_description": challenge,
                                                         "state": params["state"]}))
         scope = params["scope"] or " ".join(config.scopes)
         if request.method == "GET":
@@ -174,12 +187,35 @@ def authorize(config: OAuthConfig):
         code = ctx.state.insert("oauth_codes", {
             "id": secrets.token_urlsafe(24), "client_id": client["id"], "redirect_uri": redirect_uri,
             "scope": _split_scope(scope), "expires_at": now() + CODE_LIFETIME, "used": False,
-            "tokens": [],
+            "tokens": [], "code_challenge": challenge,
         })
         extras = config.redirect_extras(ctx, code) if config.redirect_extras else {}
         return _redirect(_with_query(redirect_uri, {"code": code["id"], **extras, "state": params["state"]}))
 
     return handler
+
+
+def _challenge(params: dict) -> dict | str | None:
+    """The PKCE challenge asked for (RFC 7636 4.3: the method defaults to plain), None when
+    there is none, or a string saying why the request is invalid."""
+    value = params.get("code_challenge")
+    if not value:
+        return None
+    method = params.get("code_challenge_method") or "plain"
+    if method not in ("S256", "plain"):
+        return "transform algorithm not supported"
+    if not PKCE_VALUE.fullmatch(value):
+        return "code_challenge must be 43 to 128 unreserved characters"
+    return {"value": value, "method": method}
+
+
+def _verifier_matches(challenge: dict, verifier: str) -> bool:
+    """RFC 7636 4.6: S256 compares BASE64URL(SHA256(verifier)) without padding; plain the verifier."""
+    if not PKCE_VALUE.fullmatch(verifier):
+        return False
+    if challenge["method"] == "S256":
+        verifier = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode().rstrip("=")
+    return secrets.compare_digest(verifier, challenge["value"])
 
 
 def _split_scope(scope: str) -> list[str]:
@@ -189,7 +225,7 @@ def _split_scope(scope: str) -> list[str]:
 def _consent_page(config: OAuthConfig, params: dict, scope: str) -> Response:
     hidden = "\n".join(
         f'<input type="hidden" name="{name}" value="{html.escape(params[name] or "")}">'
-        for name in AUTHORIZE_FIELDS
+        for name in params
     )
     scopes = "".join(f"<li>{html.escape(s)}</li>" for s in _split_scope(scope)) or "<li>(none)</li>"
     return html_response(CONSENT_PAGE.format(provider=html.escape(config.name),
@@ -256,6 +292,9 @@ def _exchange_code(ctx, config, client, params, fail):
             return fail(400, "invalid_grant", "The authorization code has expired.")
         if params.get("redirect_uri") != code["redirect_uri"]:
             return fail(400, "invalid_grant", "The redirect_uri does not match the authorization request.")
+        if code.get("code_challenge") and not _verifier_matches(code["code_challenge"],
+                                                                 str(params.get("code_verifier") or "")):
+            return fail(400, "invalid_grant", "invalid code verifier")
         grant = secrets.token_hex(8)
         ctx.state.update("oauth_codes", code["id"], {"used": True, "tokens": [grant]})
     refresh = _issue_refresh(ctx, config, client["id"], code["scope"], grant, None)

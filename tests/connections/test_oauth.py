@@ -117,7 +117,9 @@ def test_a_console_started_attempt_only_completes_for_its_user(on_sandbox, org_a
     assert connection.status == ConnectionStatus.PENDING_AUTH
 
 
-def test_redirect_url_is_where_the_callback_page_sends_the_browser(client, on_sandbox):
+def test_redirect_url_is_where_the_callback_page_sends_the_browser(client, on_sandbox, organization):
+    organization.oauth_redirect_urls = ["https://app.example.com"]
+    organization.save()
     body = {"name": "S", "type": "salesloft", "configuration": {"auth_method": "oauth"},
             "redirect_url": "https://app.example.com/done"}
     data = post(client, "/api/connections", body).json()["data"]

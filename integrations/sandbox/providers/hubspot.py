@@ -118,6 +118,7 @@ OAUTH = oauth.OAuthConfig(
     token_extras=lambda ctx, token: {"hub_id": HUB_ID, "user_id": USER_ID, "scopes": token["scope"],
                                      "token_use": "access_token"},
     rotate_refresh_tokens=False,  # a HubSpot refresh token lasts while the app stays installed
+    pkce=True,
     api_key_bearer=True,  # private-app access tokens
     api_keys=({"id": "sandbox-api-key", "name": "Sandbox private app"},
               {"id": "pat-na1-sandbox-private-app", "name": "Sandbox private app (pat-)"}),

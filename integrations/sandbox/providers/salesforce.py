@@ -22,15 +22,12 @@ Choices where the docs say nothing precise (connectors should not depend on them
 
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
 import io
 import re
 import secrets
 from collections import OrderedDict
 from datetime import date, datetime, timezone
-from urllib.parse import parse_qs, urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -147,6 +144,7 @@ OAUTH = oauth.OAuthConfig(
     rotate_refresh_tokens=False,
     refresh_in_refresh_response=False,
     send_expires_in=False,
+    pkce=True,
     token_type="Bearer",
     api_key_bearer=True,
     api_keys=({"id": "sandbox-api-key", "name": "Sandbox session id"},),
@@ -154,39 +152,12 @@ OAUTH = oauth.OAuthConfig(
     token_error=_token_error,
 )
 
-_generic_authorize = oauth.authorize(OAUTH)
 _generic_token = oauth.token(OAUTH)
-
-
-def authorize(ctx, request, **_):
-    """The generic consent, remembering a PKCE code_challenge (S256) with the code it issues."""
-    response = _generic_authorize(ctx, request)
-    source = request.form if request.method == "POST" else request.args
-    challenge = source.get("code_challenge")
-    code = parse_qs(urlsplit(response.headers.get("Location", "")).query).get("code")
-    if challenge and code:
-        ctx.state.update("oauth_codes", code[0], {"code_challenge": challenge})
-    return response
-
-
-def pkce_refusal(ctx, params):
-    """invalid_grant when the code was issued for a code_challenge this code_verifier does not match."""
-    code = ctx.state.get("oauth_codes", params.get("code") or "")
-    challenge = (code or {}).get("code_challenge")
-    if not challenge:
-        return None
-    verifier = str(params.get("code_verifier") or "")
-    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    if not verifier or not secrets.compare_digest(digest, challenge):
-        return _token_error(ctx, 400, "invalid_grant", "invalid code verifier")
-    return None
 
 
 def token(ctx, request, **_):
     """The generic code and refresh grants (with PKCE), plus the client-credentials flow."""
     params = read_params(request, query=True)
-    if params.get("grant_type") == "authorization_code":
-        return pkce_refusal(ctx, params) or _generic_token(ctx, request)
     if params.get("grant_type") != "client_credentials":
         return _generic_token(ctx, request)
     client = ctx.state.get("oauth_clients", params.get("client_id") or "")
@@ -1367,7 +1338,7 @@ def prepare_seed(collection, doc):
 # -- routes --------------------------------------------------------------------------------
 
 RULES = [
-    Rule("/services/oauth2/authorize", endpoint=authorize, methods=["GET", "POST"]),
+    Rule("/services/oauth2/authorize", endpoint=oauth.authorize(OAUTH), methods=["GET", "POST"]),
     Rule("/services/oauth2/token", endpoint=token, methods=["POST"]),
     Rule("/services/oauth2/revoke", endpoint=oauth.revoke(OAUTH), methods=["POST"]),
     Rule("/services/oauth2/userinfo", endpoint=userinfo, methods=["GET"]),
