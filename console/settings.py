@@ -187,6 +187,10 @@ if env_flag("TRUST_X_FORWARDED_PROTO", default=False):
 # tests point them at the sandbox server.
 SANDBOX_URL = os.environ.get("SANDBOX_URL", "").rstrip("/")
 SNOWFLAKE_ENDPOINT = os.environ.get("SNOWFLAKE_ENDPOINT", "")
+# Private, loopback, link-local and other non-public addresses a tenant's connection may
+# still reach: CIDRs or host:port (integrations/egress.py). `make run` allows the sandbox
+# and the demo warehouse.
+EGRESS_ALLOW = [entry.strip() for entry in os.environ.get("EGRESS_ALLOW", "").split(",") if entry.strip()]
 
 LOGGING = {
     "version": 1,

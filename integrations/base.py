@@ -40,6 +40,7 @@ class ConfigField:
     default: Any = None
     readonly: bool = False
     secret_keys: tuple[str, ...] = ()  # keys of an array's object items that hold secrets (a header's value)
+    address: str = ""  # "url" or "host": the console connects there, so the egress policy checks it
 
     @property
     def holds_secrets(self) -> bool:

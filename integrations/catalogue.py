@@ -25,6 +25,9 @@ SNOWFLAKE_KEY_PAIR = ConfigField("key_pair_auth", "Use key-pair authentication",
 
 
 def snowflake_problems(config: dict):
+    account = SOURCES["snowflake"].account_problem(config.get("account"))
+    if account:
+        return [("account", account)]
     if config.get("key_pair_auth"):
         return [] if config.get("private_key") else [("private_key", "is required when key_pair_auth is true")]
     if not config.get("password") and not config.get("private_key"):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -44,6 +45,17 @@ def wait_for_port(port: int, timeout: float = 20.0):
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
+
+
+def allow_egress(address: str) -> str:
+    """Let the console connect to a server the tests started (a URL or host:port), as an
+    operator would with EGRESS_ALLOW. Session fixtures call this before any test changes
+    settings; the entry is exact (host:port), so every other loopback port stays refused."""
+    parts = urlsplit(address if "://" in address else f"//{address}")
+    entry = f"{parts.hostname}:{parts.port}"
+    if entry not in settings.EGRESS_ALLOW:
+        settings.EGRESS_ALLOW = [*settings.EGRESS_ALLOW, entry]
+    return entry
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,9 +96,17 @@ def database_url_for_tests() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
+def worker_files(tmp_path_factory) -> Path:
+    """The FILE_CONNECTIONS_DIR of the test workers: a SQLite file a worker may open lives here."""
+    return tmp_path_factory.mktemp("worker-files")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, redis_url, tmp_path_factory, worker_files):
     """A real `celery worker` process on the test database and test Redis."""
-    env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=database_url_for_tests())
+    env = dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=database_url_for_tests(),
+               EGRESS_ALLOW=",".join(settings.EGRESS_ALLOW),  # the servers started before it
+               FILE_CONNECTIONS_DIR=str(worker_files))
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     name = f"test-{os.getpid()}@localhost"
     with open(log, "wb") as out:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from console.accounts import redirect_urls
 from integrations.base import ConnectionFailed, NeedsReconnect
 from integrations.connection_types import ConnectionType, short_text
+from integrations.egress import EgressTransport
 
 from . import services
 from .models import Connection, ConnectionStatus, OAuthState
@@ -184,8 +185,8 @@ def request_token(kind: ConnectionType, config: dict, data: dict) -> dict:
         data = {**data, "client_id": client_id, "client_secret": client_secret}
     url = endpoint_url(kind, kind.oauth.token, config)
     try:
-        response = httpx.post(url, data=data, auth=auth, headers={"Accept": "application/json"},
-                              timeout=TOKEN_TIMEOUT)
+        with httpx.Client(transport=EgressTransport(), timeout=TOKEN_TIMEOUT) as client:
+            response = client.post(url, data=data, auth=auth, headers={"Accept": "application/json"})
     except httpx.HTTPError as error:
         raise ConnectionFailed(f"Could not reach {kind.name}'s token endpoint: {error}") from None
     if response.status_code in (400, 401, 403):

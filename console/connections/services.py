@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from console import egress
 from integrations import catalogue
 from integrations.base import MASK, ConnectorError, NeedsReconnect, redact, secret_values
 from integrations.connection_types import ConnectionType
@@ -107,6 +108,8 @@ def clean_configuration(kind: ConnectionType, submitted, stored: Connection | No
                    if f.required and merged.get(f.name) in (None, "", [])]
     if not errors:
         errors += kind.problems(merged)
+    if not errors:
+        errors += egress.configuration_problems(kind, merged)
     if errors:
         raise ConfigurationInvalid([(f"configuration.{field}", message) for field, message in errors])
     return plain, secrets

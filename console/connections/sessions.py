@@ -19,6 +19,7 @@ import httpx
 from django.conf import settings
 
 from integrations.base import ConnectionFailed, ProviderSession
+from integrations.egress import EgressTransport
 from integrations.http import RetryingTransport
 
 from . import oauth, services
@@ -80,6 +81,6 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
         auth = module.static_auth(config)
     base_url = module.api_url(config, settings.SANDBOX_URL)
     headers = module.headers(config) if hasattr(module, "headers") else {}
-    transport = RetryingTransport(limiter, max_rate_wait=rate_wait)
+    transport = RetryingTransport(limiter, max_rate_wait=rate_wait, transport=EgressTransport())
     http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)
     return ProviderSession(config=config, http=http, urls={"api": base_url})

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema
 
+from console import egress
 from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
 
@@ -62,6 +63,9 @@ def checked(payload: WebhookIn) -> WebhookIn:
         URLValidator(schemes=["http", "https"])(payload.endpoint)
     except DjangoValidationError:
         raise field_error("endpoint", "must be an http(s) URL", status=422) from None
+    refused = egress.url_problem(payload.endpoint)
+    if refused:
+        raise field_error("endpoint", refused)
     if not payload.secret:
         raise field_error("secret", "is required", status=422)
     return payload

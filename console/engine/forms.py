@@ -1,6 +1,8 @@
 from django import forms
 from django.core.validators import validate_email
 
+from console import egress
+
 
 class NotificationsForm(forms.Form):
     endpoint = forms.URLField(
@@ -20,6 +22,13 @@ class NotificationsForm(forms.Form):
     def __init__(self, *args, has_secret=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_secret = has_secret
+
+    def clean_endpoint(self):
+        endpoint = self.cleaned_data["endpoint"]
+        refused = endpoint and egress.url_problem(endpoint)
+        if refused:
+            raise forms.ValidationError(refused)
+        return endpoint
 
     def clean_emails(self):
         emails = [line.strip() for line in self.cleaned_data["emails"].splitlines() if line.strip()]

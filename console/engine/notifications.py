@@ -14,6 +14,7 @@ from django.db import transaction
 
 from console.accounts.models import Role
 from console.syncs.models import Execution, ExecutionStatus
+from integrations.egress import EgressRefused, EgressTransport
 
 from .models import Event, NotificationSettings, Webhook, WebhookDelivery
 
@@ -120,11 +121,14 @@ def deliver(event: Event) -> WebhookDelivery | None:
     delivery = WebhookDelivery(webhook=webhook, event=event)
     started = time.monotonic()
     try:
-        response = httpx.post(webhook.endpoint, content=body, headers=headers, timeout=DELIVERY_TIMEOUT)
+        with httpx.Client(transport=EgressTransport(), timeout=DELIVERY_TIMEOUT) as client:
+            response = client.post(webhook.endpoint, content=body, headers=headers)
         delivery.status_code = response.status_code
         delivery.success = response.is_success
         if not response.is_success:
             delivery.error = f"The endpoint answered HTTP {response.status_code}."
+    except EgressRefused as refusal:
+        delivery.error = f"Not sent: {refusal}"
     except httpx.HTTPError as error:
         delivery.error = f"{type(error).__name__}: the endpoint could not be reached."
     delivery.duration_ms = int((time.monotonic() - started) * 1000)

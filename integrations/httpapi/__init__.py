@@ -4,21 +4,22 @@ authentication come from the configuration. Model-sync target only."""
 import httpx
 
 from integrations.base import ConfigField, ConnectionFailed
-from integrations.connection_types import BearerAuth, Capabilities, check_response, required_when
+from integrations.connection_types import BearerAuth, Capabilities, required_when
 
 TYPE_ID = "httpapi"
 NAME = "HTTP API"
 DESCRIPTION = "Send rows as JSON to an HTTP endpoint of your own."
 
 CONFIG_FIELDS = [
-    ConfigField("url", "URL", required=True, description="Where records are sent, e.g. https://example.com/hooks/users"),
+    ConfigField("url", "URL", required=True, address="url",
+                description="Where records are sent, e.g. https://example.com/hooks/users"),
     ConfigField("method", "Method", choices=("POST", "PUT", "PATCH"), default="POST"),
     ConfigField("headers", "Headers", type="array", secret_keys=("value",),
                 description="Extra request headers, one {\"name\", \"value\"} each. Values are stored "
                             "encrypted and shown masked."),
     ConfigField("fields", "Fields", type="array",
                 description="Field names offered when mapping a sync (any name can be mapped)."),
-    ConfigField("healthcheck", "Health check URL",
+    ConfigField("healthcheck", "Health check URL", address="url",
                 description="Requested with GET to test the connection. No check when empty."),
     ConfigField("auth_method", "Authentication", choices=("none", "basic", "bearer", "header"), default="none"),
     ConfigField("username", "Username", description="For basic authentication."),
@@ -79,9 +80,10 @@ def check(session) -> dict:
     if not target:
         return {}
     try:
-        response = session.http.get(target)
+        response = session.http.get(target, follow_redirects=True)
     except httpx.HTTPError as error:
         raise ConnectionFailed(f"Could not reach {target}: {error}") from None
-    if response.status_code >= 400:
-        check_response(response, target)
+    if response.status_code >= 400:  # the standard reason, not the endpoint's words: it may be any host
+        reason = httpx.codes.get_reason_phrase(response.status_code)
+        raise ConnectionFailed(f"{target} answered HTTP {response.status_code} {reason}".rstrip())
     return {}

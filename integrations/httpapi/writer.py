@@ -14,7 +14,7 @@ sync's target configuration, falling back to the connection's:
     batch_size          at most this many records per batched request (default 100)
 
 A 2xx answer accepts every record it carried; any other answer fails them all, with
-the status and the start of the body as the message.
+the status and its reason as the message (never the body: the endpoint is any host).
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ from urllib.parse import quote
 
 import httpx
 
-from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer, redact, secret_values
-from integrations.httpapi import CONFIG_FIELDS
+from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
 
 DEFAULT_BATCH_SIZE = 100
 MAX_BATCH_SIZE = 10_000
 METHODS = ("POST", "PUT", "PATCH", "DELETE")
-EXCERPT = 300
 
 
 def make_writer(session, spec) -> Writer:
@@ -89,11 +87,9 @@ def plain(value):
     return value
 
 
-def excerpt(response: httpx.Response, secrets=()) -> str:
-    text = redact((response.text or "").strip().replace("\n", " "), secrets)
-    if len(text) > EXCERPT:
-        text = text[:EXCERPT] + "…"
-    return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code} {response.reason_phrase}"
+def answer(response: httpx.Response) -> str:
+    """The status and its standard reason: the endpoint's own words (body, reason phrase) stay out."""
+    return f"HTTP {response.status_code} {httpx.codes.get_reason_phrase(response.status_code)}".rstrip()
 
 
 class EndpointWriter(Writer):
@@ -109,7 +105,6 @@ class EndpointWriter(Writer):
         self.placeholders = [name for _, name, _, _ in string.Formatter().parse(self.url) if name]
         self.headers = parse_headers(spec.configuration.get("headers"))
         self.excluded = names(option(spec, config, "exclude_attributes"))
-        self.secrets = secret_values(CONFIG_FIELDS, config)  # kept out of what the endpoint answers back
         self.batched = flag(option(spec, config, "batch", False))
         size = int(option(spec, config, "batch_size", DEFAULT_BATCH_SIZE))
         if not 1 <= size <= MAX_BATCH_SIZE:
@@ -159,7 +154,7 @@ class EndpointWriter(Writer):
             for index, record in zip(indexes, records):
                 outcomes[index] = RecordOutcome(record.identity, ok=True, target_id=target_id)
             return
-        message = excerpt(response, self.secrets)
+        message = answer(response)
         for index, record in zip(indexes, records):
             outcomes[index] = RecordOutcome(record.identity, ok=False, error=message, payload=self.body(record))
 

@@ -15,7 +15,7 @@ DESCRIPTION = "CRM: leads, contacts, accounts and custom objects."
 API_VERSION = "v62.0"
 
 CONFIG_FIELDS = [
-    ConfigField("domain", "Domain", required=True,
+    ConfigField("domain", "Domain", required=True, address="host",
                 description="The Salesforce instance's login domain, e.g. acmecorp.my.salesforce.com"),
     ConfigField("connect_mode", "Authentication method", required=True,
                 choices=("browser", "clientcredentials", "code", "api"), default="browser",

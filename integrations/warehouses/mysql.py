@@ -24,6 +24,7 @@ from integrations.base import (
     ConnectionFailed,
     Table,
 )
+from integrations import egress
 from integrations.warehouses.base import WarehouseSource, clean_query, json_columns, parse_json_value
 
 try:
@@ -37,7 +38,7 @@ TYPE_ID = "mysql"
 NAME = "MySQL"
 
 CONFIG_FIELDS = [
-    ConfigField("hostname", "Host", required=True),
+    ConfigField("hostname", "Host", required=True, address="host"),
     ConfigField("port", "Port", type="integer", default=3306),
     ConfigField("database", "Database", required=True),
     ConfigField("username", "Username", required=True),
@@ -109,9 +110,10 @@ class MySQLSource(WarehouseSource):
 
     @staticmethod
     def _open(c: dict):
+        port = int(c.get("port") or 3306)
         return pymysql.connect(
-            host=c.get("hostname") or "localhost",
-            port=int(c.get("port") or 3306),
+            host=egress.checked_address(c.get("hostname") or "localhost", port),
+            port=port,
             user=c.get("username") or None,
             password=c.get("password") or "",
             database=c.get("database") or None,

@@ -28,13 +28,14 @@ from integrations.base import (
     ConfigField,
     Table,
 )
+from integrations import egress
 from integrations.warehouses.base import WarehouseSource, clean_query
 
 TYPE_ID = "postgresql"
 NAME = "PostgreSQL"
 
 CONFIG_FIELDS = [
-    ConfigField("hostname", "Host", required=True),
+    ConfigField("hostname", "Host", required=True, address="host"),
     ConfigField("port", "Port", type="integer", default=5432),
     ConfigField("database", "Database", required=True),
     ConfigField("username", "Username", required=True),
@@ -79,9 +80,11 @@ class PostgresSource(WarehouseSource):
 
     def _connect(self):
         c = self.config
+        host, port = c.get("hostname") or "localhost", int(c.get("port") or 5432)
         conn = psycopg.connect(
-            host=c.get("hostname") or "localhost",
-            port=int(c.get("port") or 5432),
+            host=host,  # kept for TLS; the connection goes to hostaddr, the address the policy checked
+            hostaddr=egress.checked_address(host, port),
+            port=port,
             dbname=c.get("database") or None,
             user=c.get("username") or None,
             password=c.get("password") or None,

@@ -13,6 +13,7 @@ upper case: EMAIL); the engine matches mapped columns either way.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ from integrations.base import (
     ConnectionFailed,
     Table,
 )
+from integrations import egress
 from integrations.warehouses.base import WarehouseSource, clean_query, json_columns, parse_json_value
 
 # Otherwise every login first asks cloud metadata services (169.254.169.254, metadata.google.internal)
@@ -65,6 +67,7 @@ FIELD_ID_TO_NAME = {
 }
 
 DEFAULT_SCHEMA = "PUBLIC"
+ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
 LOGIN_TIMEOUT = 30  # seconds
 NETWORK_TIMEOUT = 300
 
@@ -83,6 +86,13 @@ def _errors():
     from snowflake.connector import errors
 
     return errors
+
+
+def account_problem(account: str) -> str | None:
+    """Why this is not a Snowflake account identifier (it becomes part of a host name), or None."""
+    if not ACCOUNT.fullmatch(account or ""):
+        return "may hold only letters, digits, '_', '-' and '.' (e.g. xy12345.eu-west-1 or myorg-myaccount)"
+    return None
 
 
 def column_type(meta) -> str:
@@ -152,9 +162,14 @@ class SnowflakeSource(WarehouseSource):
         missing = [n for n in ("account", "username", "dbname") if not c.get(n)]
         if missing:
             raise ConnectionFailed(f"The Snowflake configuration lacks {', '.join(missing)}.")
+        problem = account_problem(c["account"])
+        if problem:
+            raise ConnectionFailed(f"The Snowflake account identifier {problem}.")
+        args = self.connect_arguments()  # the connector resolves the host itself: it is checked just before
+        egress.checked_address(args.get("host") or f"{args['account']}.snowflakecomputing.com", args.get("port", 443))
         import snowflake.connector
 
-        return snowflake.connector.connect(**self.connect_arguments())
+        return snowflake.connector.connect(**args)
 
     def _ping(self, conn) -> None:
         with conn.cursor() as cur:

@@ -7,7 +7,7 @@ import pytest
 import uvicorn
 
 from integrations.demo.warehouse import free_port
-
+from tests.conftest import allow_egress
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 
@@ -24,7 +24,9 @@ def fakesnow_endpoint():
     while thread.is_alive() and not server.started:
         time.sleep(0.05)
     assert server.started, "fakesnow did not start"
-    yield f"http://127.0.0.1:{port}"
+    endpoint = f"http://127.0.0.1:{port}"
+    allow_egress(endpoint)
+    yield endpoint
     server.should_exit = True
     thread.join(timeout=10)
 

@@ -74,6 +74,7 @@ def test_seed_snowflake_connection_is_created_and_checked(client, warehouse):
 
 def test_unreachable_warehouse_is_saved_unhealthy_with_the_reason(client, settings):
     settings.SNOWFLAKE_ENDPOINT = "http://127.0.0.1:9"
+    settings.EGRESS_ALLOW = [*settings.EGRESS_ALLOW, "127.0.0.1:9"]  # closed, yet allowed
     data = post(client, "/api/connections", SNOWFLAKE).json()["data"]
     assert data["status"] == "unhealthy"
     assert "Could not connect to Snowflake" in data["status_error"]
@@ -290,6 +291,7 @@ def test_test_endpoint(client, warehouse, settings):
     response = post(client, "/api/connections/test", {"type": "snowflake", "configuration": config})
     assert response.status_code == 200 and response.content == b""
     settings.SNOWFLAKE_ENDPOINT = "http://127.0.0.1:9"
+    settings.EGRESS_ALLOW = [*settings.EGRESS_ALLOW, "127.0.0.1:9"]  # closed, yet allowed
     response = post(client, "/api/connections/test", {"type": "snowflake", "configuration": config})
     assert response.status_code == 400
     assert "Could not connect to Snowflake" in response.json()["message"]

@@ -6,6 +6,7 @@ from console.connections.models import Connection
 from console.connections.services import create_connection
 from console.syncs.models import Sync
 from integrations.demo import warehouse as demo
+from tests.conftest import allow_egress
 
 ROWS = 40  # rows per demo table
 SEED_SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "secret", "dbname": "database"}
@@ -15,6 +16,7 @@ SEED_SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "sec
 def demo_warehouse(tmp_path_factory):
     """The seeded demo warehouse (fakesnow) in a child process."""
     with demo.running_fakesnow(tmp_path_factory.mktemp("models-fakesnow"), rows=ROWS) as endpoint:
+        allow_egress(endpoint)
         yield endpoint
 
 

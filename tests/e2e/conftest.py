@@ -26,10 +26,12 @@ from console.connections.models import Connection
 from console.datamodels.models import DataModel, ModelField
 from integrations.demo import warehouse as demo
 from integrations.warehouses.snowflake import SnowflakeSource
-from tests.conftest import ROOT, database_url_for_tests
+from tests.conftest import ROOT, allow_egress, database_url_for_tests
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 from tests.targets.sessions import access_token
 from tests.writers.conftest import Inspector
+
+from .receiver import HttpReceiver
 
 ROWS = 40  # rows per demo table
 SNOWFLAKE = {"account": "uc193736182", "username": "user", "dbname": "database"}
@@ -91,13 +93,33 @@ class Worker:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory):
     with demo.running_fakesnow(tmp_path_factory.mktemp("e2e-fakesnow"), rows=ROWS) as endpoint:
+        allow_egress(endpoint)
         yield endpoint
 
 
 @pytest.fixture(scope="session")
-def worker_env(redis_url, sandbox_server, demo_warehouse):  # noqa: F811
+def http_receiver_server():
+    receiver = HttpReceiver().start()
+    allow_egress(receiver.url)
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def http_receiver(http_receiver_server):
+    """A tenant's own HTTP endpoint (tests/e2e/receiver.py), emptied for each test; the
+    e2e worker may reach it."""
+    http_receiver_server.reset()
+    return http_receiver_server
+
+
+@pytest.fixture(scope="session")
+def worker_env(redis_url, sandbox_server, demo_warehouse, http_receiver_server, worker_files):  # noqa: F811
+    # exactly the servers the runs may reach: every other loopback port stays refused
+    allowed = ",".join(allow_egress(url) for url in (sandbox_server.url, demo_warehouse, http_receiver_server.url))
     return dict(os.environ, REDIS_URL=redis_url, DATABASE_URL=database_url_for_tests(),
-                SANDBOX_URL=sandbox_server.url, SNOWFLAKE_ENDPOINT=demo_warehouse, **WORKER_ENV)
+                SANDBOX_URL=sandbox_server.url, SNOWFLAKE_ENDPOINT=demo_warehouse, EGRESS_ALLOW=allowed,
+                FILE_CONNECTIONS_DIR=str(worker_files), **WORKER_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -107,8 +107,9 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
     server = HTTPServer(("127.0.0.1", 0), Receiver)
+    settings.EGRESS_ALLOW = [f"127.0.0.1:{server.server_port}"]
     Receiver.received, Receiver.answers = [], []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -11,11 +11,13 @@ before every test, settings included.
 import pytest
 
 from integrations.sandbox import SandboxServer
+from tests.conftest import allow_egress
 
 
 @pytest.fixture(scope="session")
 def sandbox_server():
     server = SandboxServer(port=0).start()
+    allow_egress(server.url)
     yield server
     server.stop()
 

@@ -25,6 +25,7 @@ import pytest
 
 from integrations.demo import warehouse as demo
 from integrations.demo.pgcluster import Unavailable, scratch_database, source_config, throwaway_postgres
+from tests.conftest import allow_egress
 
 ROWS = 2000  # rows per demo table
 BULK_ROWS = 200_000  # rows in bulk.users, for the bounded-memory test
@@ -35,6 +36,7 @@ SEED_CONFIG = {"account": "uc193736182", "username": "user", "password": "secret
 @pytest.fixture(scope="session")
 def fakesnow_endpoint(tmp_path_factory):
     with demo.running_fakesnow(tmp_path_factory.mktemp("fakesnow"), rows=ROWS) as endpoint:
+        allow_egress(endpoint)
         yield endpoint
 
 
@@ -60,6 +62,8 @@ def postgres_url():
                 if os.environ.get("CI"):
                     raise
                 pytest.skip(f"no PostgreSQL: set TEST_POSTGRES_URL, or {exc}")
+        config = source_config(url)
+        allow_egress(f"{config['hostname']}:{config['port']}")
         demo.load_postgres(url, ROWS)
         demo.load_postgres(url, BULK_ROWS, tables=("users",), schema="bulk")
         yield url
@@ -142,6 +146,7 @@ def mysql_config():
         admin.close()
         config = {"hostname": "127.0.0.1", "port": port, "database": "demo", "username": "tester",
                   "password": MYSQL_PASSWORD}
+        allow_egress(f"127.0.0.1:{port}")
         demo.load_mysql({"host": "127.0.0.1", "port": port, "user": "tester", "password": MYSQL_PASSWORD,
                          "database": "demo"}, ROWS)
         yield config
@@ -157,8 +162,10 @@ def mysql_config():
 
 
 @pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
+def closed_port(settings) -> int:
+    """A loopback port nothing listens on, which the egress policy lets the test try."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port = sock.getsockname()[1]
+    settings.EGRESS_ALLOW = [*settings.EGRESS_ALLOW, f"127.0.0.1:{port}"]
+    return port

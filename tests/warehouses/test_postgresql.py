@@ -123,7 +123,8 @@ def test_streaming_keeps_memory_bounded(postgres_config):
     result = subprocess.run(
         [sys.executable, "-c", STREAM_SCRIPT, json.dumps(postgres_config)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        env=dict(os.environ, PYTHONPATH=str(ROOT),
+                 EGRESS_ALLOW=f"{postgres_config['hostname']}:{postgres_config['port']}"),
     )
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])

@@ -144,11 +144,13 @@ def test_a_wrong_passphrase_is_connection_failed_without_secrets():
     assert "garbage" not in str(caught.value)
 
 
-def test_the_runner_seeds_once_and_keeps_its_data(tmp_path):
+def test_the_runner_seeds_once_and_keeps_its_data(tmp_path, settings):
     with demo.running_fakesnow(tmp_path, rows=30) as endpoint:
+        settings.EGRESS_ALLOW = [endpoint.split("//", 1)[1]]
         with SnowflakeSource(SEED_CONFIG, endpoint=endpoint) as source:
             assert source.preview("SELECT count(*) AS n FROM users")[1] == [{"N": 30}]
     with demo.running_fakesnow(tmp_path, rows=50) as endpoint:  # not seeded again
+        settings.EGRESS_ALLOW = [endpoint.split("//", 1)[1]]
         with SnowflakeSource(SEED_CONFIG, endpoint=endpoint) as source:
             assert source.preview("SELECT count(*) AS n FROM salesforce_contacts")[1] == [{"N": 30}]
     assert (tmp_path / "DATABASE.db").exists()

@@ -50,13 +50,12 @@ def test_batching_sends_json_arrays_of_at_most_the_batch_size(writer_for, inspec
     assert [item["email"] for b in bodies for item in b] == [f"user{i}@example.com" for i in range(5)]
 
 
-def test_a_refusal_fails_the_batch_with_status_and_body(writer_for, inspector, sink):
+def test_a_refusal_fails_the_batch_with_the_status_but_not_the_body(writer_for, inspector, sink):
     writer = writer_for("httpapi", "endpoint", mode="append",
                         configuration={"url": f"{sink}/status/422/bulk", "batch": True, "batch_size": 10})
     outcomes = writer.write(rows(3))
     assert [o.ok for o in outcomes] == [False] * 3
-    assert outcomes[0].error.startswith("HTTP 422: ")
-    assert "The sink was told to answer 422." in outcomes[0].error
+    assert [o.error for o in outcomes] == ["HTTP 422 Unprocessable Entity"] * 3  # the sink's body stays out
     assert outcomes[0].payload == {"email": "user0@example.com", "plan": "pro", "secret_note": "n0"}
 
 
@@ -105,7 +104,7 @@ def test_seed_004_manual_salesloft_destination(sandbox, inspector):
         record("", upsert_key="domain", name="No domain", domain=""),
     ])
     assert [o.ok for o in outcomes] == [True, True, False]
-    assert outcomes[2].error.startswith("HTTP 422: ") and "domain" in outcomes[2].error
+    assert outcomes[2].error == "HTTP 422 Unprocessable Entity"  # an HTTP API target's body is never quoted
     accounts = {a["domain"]: a for a in inspector.docs("salesloft", "accounts")}
     assert accounts["acme.example"]["name"] == "Acme" and "internal_score" not in accounts["acme.example"]
 

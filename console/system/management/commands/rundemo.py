@@ -27,6 +27,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         var = Path(settings.VAR_DIR)
         env = dict(os.environ)
+        # the demo's connections reach the sandbox and the demo warehouse, on loopback
+        env.setdefault("EGRESS_ALLOW", f"127.0.0.1:{SANDBOX_PORT},127.0.0.1:{WAREHOUSE_PORT}")
         python = sys.executable
         processes = []
 
