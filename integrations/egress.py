@@ -129,7 +129,7 @@ def entries(allow: str | Iterable[str]) -> tuple[str, ...]:
 
 
 class Policy:
-    def __init__(self, allow: str | Iterable[str] = (), resolver: Callable[[str, int], list[str]] = system_resolver):
+    def __init__(self, allow: str | Iterable[str] = (), resolver: Callable[[str, int], list[str]] | None = None):
         parsed = [parse_entry(entry) for entry in entries(allow)]
         self.networks = [item for item in parsed if not isinstance(item, tuple)]
         self.endpoints = {item for item in parsed if isinstance(item, tuple)}
@@ -157,7 +157,7 @@ class Policy:
         check_port(port)
         host = plain_host(host)
         allowed, refused = [], None
-        for text in self.resolver(host, port):
+        for text in (self.resolver or system_resolver)(host, port):
             address = unwrapped(ipaddress.ip_address(text))
             refusal = self.refusal(address, port, host)
             if refusal is None:

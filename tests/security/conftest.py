@@ -7,6 +7,7 @@ key of the `organization` fixture; `live.url` is the server's base URL.
 
 import ipaddress
 import socket
+import threading
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures)
     demo_warehouse,
     e2e,
     e2e_worker,
+    http_receiver,
+    http_receiver_server,
     warehouse,
     worker_env,
 )
@@ -60,6 +63,46 @@ def only_loopback(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", guarded(socket.create_connection))
     yield tried
     assert not tried, f"connections off loopback were attempted: {tried}"
+
+
+class Trap:
+    """A loopback port that no allow-list names, listening on 127.0.0.1 and ::1 (where it can):
+    it counts every connection made to it, so a refusal can be shown to come before any."""
+
+    def __init__(self):
+        self.connections = 0
+        self.sockets = [socket.create_server(("127.0.0.1", 0))]
+        self.port = self.sockets[0].getsockname()[1]
+        try:
+            self.sockets.append(socket.create_server(("::1", self.port), family=socket.AF_INET6))
+        except OSError:
+            pass  # no IPv6 loopback here
+        for sock in self.sockets:
+            threading.Thread(target=self.count, args=(sock,), daemon=True).start()
+
+    def count(self, sock):
+        while True:
+            try:
+                accepted, _ = sock.accept()
+            except OSError:
+                return  # closed
+            self.connections += 1
+            accepted.close()
+
+    def close(self):
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+            except OSError:
+                pass
+            sock.close()
+
+
+@pytest.fixture
+def trap():
+    trap = Trap()
+    yield trap
+    trap.close()
 
 
 @pytest.fixture
