@@ -59,12 +59,14 @@ class OAuthTokenAuth(httpx.Auth):
             self.expiry = config.get("oauth_token_expiry")
 
 
-def provider_session(connection: Connection, limiter=None, rate_wait: float = SHORT_RATE_WAIT) -> ProviderSession:
+def provider_session(connection: Connection, limiter=None, rate_wait: float = SHORT_RATE_WAIT,
+                     deadline: float | None = None) -> ProviderSession:
     """The provider's API client for this connection. Raises ConnectionFailed when the
     connection cannot be used yet (not authorized), NeedsReconnect when its grant is gone.
 
     Requests retry 5xx and network errors and wait out 429s (up to `rate_wait` seconds);
-    `limiter` (acquire/rate_limited) shares the connection's API budget between workers."""
+    `limiter` (acquire/rate_limited) shares the connection's API budget between workers;
+    a web request's probe passes its `deadline` (time.monotonic()), which no request outlasts."""
     kind = services.connection_type(connection.type)
     if kind.kind != "api":
         raise ConnectionFailed(f"{kind.name} connections have no HTTP API session.")
@@ -81,6 +83,6 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
         auth = module.static_auth(config)
     base_url = module.api_url(config, settings.SANDBOX_URL)
     headers = module.headers(config) if hasattr(module, "headers") else {}
-    transport = RetryingTransport(limiter, max_rate_wait=rate_wait, transport=EgressTransport())
+    transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=EgressTransport())
     http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)
     return ProviderSession(config=config, http=http, urls={"api": base_url})

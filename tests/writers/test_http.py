@@ -105,3 +105,56 @@ def test_a_429_pauses_every_user_of_a_shared_redis_limiter(redis_url):
     assert limiter.waited > 0.5  # the limiter, not the transport, held the retry back
     assert sleeps == []
     assert other_worker.try_acquire(1) == 0  # the pause is over for everyone
+
+
+class Clock:
+    """time.monotonic() for a transport with a deadline: moves when it sleeps or a request times out."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def bounded_client(answers, seconds, **options):
+    """A client whose transport must be done `seconds` from now; a "hang" answer uses up the
+    request's read timeout and raises ReadTimeout. Returns (client, seen requests' read timeouts, clock)."""
+    clock, timeouts = Clock(), []
+
+    def handler(request):
+        timeouts.append(request.extensions["timeout"]["read"])
+        answer = answers.pop(0)
+        if answer == "hang":
+            clock.sleep(request.extensions["timeout"]["read"])
+            raise httpx.ReadTimeout("timed out")
+        return answer
+
+    transport = RetryingTransport(transport=httpx.MockTransport(handler), sleep=clock.sleep, clock=clock,
+                                  deadline=clock() + seconds, **options)
+    return httpx.Client(base_url="https://api.example", transport=transport, timeout=30.0), timeouts, clock
+
+
+def test_a_deadline_cuts_a_hanging_request_short_and_names_the_host():
+    http, timeouts, clock = bounded_client(["hang", "hang"], seconds=3)
+    with pytest.raises(ConnectionFailed, match=r"No answer from api\.example within 3 s: ReadTimeout"):
+        http.get("/me")
+    assert timeouts == [3.0]  # the client's 30 s read timeout, clipped to what was left; no retry
+    assert clock.now == 103.0
+
+
+def test_under_a_deadline_a_long_429_wait_fails_at_once():
+    http, timeouts, clock = bounded_client([httpx.Response(429, headers={"Retry-After": "30"})], seconds=10)
+    with pytest.raises(RateLimited, match="asks to wait 30 s"):
+        http.get("/me")
+    assert len(timeouts) == 1 and clock.now == 100.0  # nothing waited
+
+
+def test_under_a_deadline_retries_stop_before_it():
+    http, timeouts, clock = bounded_client([httpx.Response(503)] * 4, seconds=2, backoff=0.5)
+    assert http.get("/me").status_code == 503
+    assert clock.now == 101.5  # waited 0.5 and 1.0; a 2 s wait would end past the deadline
+    assert timeouts == [2.0, 1.5, 0.5]
