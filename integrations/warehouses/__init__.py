@@ -13,9 +13,11 @@ from integrations.warehouses.base import WarehouseSource
 SOURCES = {module.TYPE_ID: module for module in (snowflake, postgresql, mysql, sqlite)}
 
 
-def get_source(type_id: str, config: dict, endpoint: str | None = None) -> WarehouseSource:
-    """A source for a connection of this type (not yet connected: it connects on first use)."""
+def get_source(type_id: str, config: dict, endpoint: str | None = None,
+               deadline: float | None = None) -> WarehouseSource:
+    """A source for a connection of this type (not yet connected: it connects on first use).
+    A web request passes its `deadline` (time.monotonic()), which the source's timeouts keep."""
     module = SOURCES.get(type_id)
     if module is None:
         raise ConnectorError(f"{type_id!r} is not a warehouse type; known: {', '.join(sorted(SOURCES))}.")
-    return module.Source(config, endpoint=endpoint)
+    return module.Source(config, endpoint=endpoint, deadline=deadline)

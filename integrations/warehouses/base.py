@@ -15,6 +15,7 @@ secret from the configuration.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 from integrations.base import (
@@ -29,6 +30,8 @@ from integrations.base import (
 )
 
 __all__ = ["WarehouseSource", "clean_query", "ConnectionFailed", "QueryError", "ConnectorError"]
+
+CONNECT_SHARE = 0.5  # of the time a bounded call has, what connecting may use (the rest is for queries)
 
 
 def clean_query(query: str) -> str:
@@ -58,9 +61,10 @@ class WarehouseSource:
     NAME = ""
     CONFIG_FIELDS: list[ConfigField] = []
 
-    def __init__(self, config: dict, *, endpoint: str | None = None):
+    def __init__(self, config: dict, *, endpoint: str | None = None, deadline: float | None = None):
         self.config = dict(config or {})
         self.endpoint = endpoint
+        self.deadline = deadline  # time.monotonic() by which a web request's call ends; None in workers
         self._conn = None
 
     # ---- what each dialect provides -------------------------------------------
@@ -97,15 +101,31 @@ class WarehouseSource:
     def connection(self):
         """The open driver connection, connecting on first use."""
         if self._conn is None:
+            started = time.monotonic()
             try:
                 self._conn = self._connect()
             except ConnectorError:
                 raise
             except Exception as exc:  # every driver has its own exception tree
-                raise ConnectionFailed(
-                    self.scrub(f"Could not connect to {self._where()}: {describe_exception(exc)}")
-                ) from None
+                raise ConnectionFailed(self.scrub(
+                    f"Could not connect to {self._where()}: {self.timed_out(started)}{describe_exception(exc)}"
+                )) from None
         return self._conn
+
+    def seconds_left(self, share: float = 1.0) -> float | None:
+        """That share of the time left before the deadline (at least a second), or None without one."""
+        if self.deadline is None:
+            return None
+        return max(1.0, (self.deadline - time.monotonic()) * share)
+
+    def timed_out(self, started: float) -> str:
+        """"no answer within N s: " when a bounded connect failed for using up its time, else ""."""
+        if self.deadline is None:
+            return ""
+        elapsed = time.monotonic() - started
+        if elapsed < 0.5 * max(1.0, (self.deadline - started) * CONNECT_SHARE):
+            return ""
+        return f"no answer within {elapsed:.0f} s: "
 
     def check(self) -> None:
         conn = self.connection()

@@ -25,7 +25,13 @@ from integrations.base import (
     Table,
 )
 from integrations import egress
-from integrations.warehouses.base import WarehouseSource, clean_query, json_columns, parse_json_value
+from integrations.warehouses.base import (
+    CONNECT_SHARE,
+    WarehouseSource,
+    clean_query,
+    json_columns,
+    parse_json_value,
+)
 
 try:
     import pymysql
@@ -101,7 +107,7 @@ class MySQLSource(WarehouseSource):
             raise ConnectionFailed("MySQL support needs the PyMySQL package, which is not installed.")
         c = self.config
         try:
-            conn = self._open(c)
+            conn = self._open(c, self.seconds_left(CONNECT_SHARE))
         except pymysql.Error as exc:
             raise _readable(exc) from None
         with conn.cursor() as cur:
@@ -109,7 +115,8 @@ class MySQLSource(WarehouseSource):
         return conn
 
     @staticmethod
-    def _open(c: dict):
+    def _open(c: dict, bound: float | None = None):
+        """`bound`: a web request's seconds for connecting, and for each read and write after."""
         port = int(c.get("port") or 3306)
         return pymysql.connect(
             host=egress.checked_address(c.get("hostname") or "localhost", port),
@@ -118,7 +125,9 @@ class MySQLSource(WarehouseSource):
             password=c.get("password") or "",
             database=c.get("database") or None,
             ssl={"check_hostname": False} if c.get("ssl") else None,
-            connect_timeout=CONNECT_TIMEOUT,
+            connect_timeout=bound or CONNECT_TIMEOUT,
+            read_timeout=bound,
+            write_timeout=bound,
             charset="utf8mb4",
             autocommit=True,
         )

@@ -29,7 +29,7 @@ from integrations.base import (
     Table,
 )
 from integrations import egress
-from integrations.warehouses.base import WarehouseSource, clean_query
+from integrations.warehouses.base import CONNECT_SHARE, WarehouseSource, clean_query
 
 TYPE_ID = "postgresql"
 NAME = "PostgreSQL"
@@ -81,6 +81,7 @@ class PostgresSource(WarehouseSource):
     def _connect(self):
         c = self.config
         host, port = c.get("hostname") or "localhost", int(c.get("port") or 5432)
+        bound = self.seconds_left(CONNECT_SHARE)  # a web request's share for connecting, and for each query
         conn = psycopg.connect(
             host=host,  # kept for TLS; the connection goes to hostaddr, the address the policy checked
             hostaddr=egress.checked_address(host, port),
@@ -89,7 +90,8 @@ class PostgresSource(WarehouseSource):
             user=c.get("username") or None,
             password=c.get("password") or None,
             sslmode="require" if c.get("ssl") else "prefer",
-            connect_timeout=CONNECT_TIMEOUT,
+            connect_timeout=CONNECT_TIMEOUT if bound is None else max(2, round(bound)),
+            options=None if bound is None else f"-c statement_timeout={round(bound * 1000)}",
             application_name="datasync-source",
         )
         conn.read_only = True

@@ -32,7 +32,13 @@ from integrations.base import (
     Table,
 )
 from integrations import egress
-from integrations.warehouses.base import WarehouseSource, clean_query, json_columns, parse_json_value
+from integrations.warehouses.base import (
+    CONNECT_SHARE,
+    WarehouseSource,
+    clean_query,
+    json_columns,
+    parse_json_value,
+)
 
 # Otherwise every login first asks cloud metadata services (169.254.169.254, metadata.google.internal)
 # which platform the console runs on.
@@ -141,6 +147,9 @@ class SnowflakeSource(WarehouseSource):
             "network_timeout": NETWORK_TIMEOUT,
             "client_session_keep_alive": False,
         }
+        bound = self.seconds_left(CONNECT_SHARE)
+        if bound is not None:  # a web request: the connector's own retries end in time too
+            args.update(login_timeout=int(bound), network_timeout=int(bound), socket_timeout=max(1, int(bound / 2)))
         for name in ("warehouse", "role"):
             if c.get(name):
                 args[name] = c[name]

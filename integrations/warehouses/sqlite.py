@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,7 +109,10 @@ class SQLiteSource(WarehouseSource):
         if not os.path.isfile(path):
             raise ConnectionFailed(f"The SQLite file {path!r} does not exist.")
         uri = Path(path).resolve().as_uri() + "?mode=ro"
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        if self.deadline is not None:  # a web request: a query still running at the deadline is interrupted
+            conn.set_progress_handler(lambda: time.monotonic() > self.deadline, 10_000)
+        return conn
 
     def _ping(self, conn) -> None:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
