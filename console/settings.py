@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "console.accounts.middleware.CurrentOrganizationMiddleware",
     "console.accounts.middleware.RoleMiddleware",
     "console.audit.middleware.AuditMiddleware",
+    "console.connections.middleware.ProbesBusyMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -191,6 +192,12 @@ SNOWFLAKE_ENDPOINT = os.environ.get("SNOWFLAKE_ENDPOINT", "")
 # still reach: CIDRs or host:port (integrations/egress.py). `make run` allows the sandbox
 # and the demo warehouse.
 EGRESS_ALLOW = [entry.strip() for entry in os.environ.get("EGRESS_ALLOW", "").split(",") if entry.strip()]
+# A web request that talks to a tenant's warehouse or provider (connection tests, discovery,
+# previews) ends within PROBE_TIMEOUT_SECONDS; at most PROBE_CONCURRENCY of them run at once
+# per process, which must stay below WEB_THREADS (the waitress threads `make run` starts).
+PROBE_TIMEOUT_SECONDS = float(os.environ.get("PROBE_TIMEOUT_SECONDS", "10"))
+PROBE_CONCURRENCY = int(os.environ.get("PROBE_CONCURRENCY", "8"))
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "16"))
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from console.accounts.api import router as identity_router
 from console.audit.api import router as audit_router
 from console.bulk.api import router as bulk_router
 from console.connections.api import router as connections_router
+from console.connections.probes import ProbesBusy
 from console.datamodels.api import router as models_router
 from console.engine.api import router as engine_router
 from console.syncs.api import router as syncs_router
@@ -43,6 +44,13 @@ api.add_router("", audit_router)
 @api.exception_handler(ApiError)
 def on_api_error(request, exc):
     return api_error_response(exc)
+
+
+@api.exception_handler(ProbesBusy)
+def on_probes_busy(request, exc):
+    response = error_response(429, str(exc), key="too_many_connection_checks")
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -90,8 +90,8 @@ class ApiConventionsMiddleware:
         except Exception:
             record.delete()
             raise
-        if getattr(response, "streaming", False):
-            record.delete()
+        if getattr(response, "streaming", False) or response.status_code == 429:
+            record.delete()  # a refusal to start (429) did nothing: the same key may try again
             return response
         record.status_code = response.status_code
         record.content_type = response.get("Content-Type", "")

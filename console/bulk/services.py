@@ -13,6 +13,7 @@ import uuid
 from django.db import transaction
 
 from console.api.errors import ApiError, field_error
+from console.connections import probes
 from console.connections.models import Connection
 from console.connections.services import connection_config, warehouse_endpoint
 from console.engine.schedule import next_run_time
@@ -44,17 +45,19 @@ def source_module(connection: Connection):
 
 
 def open_session(connection: Connection):
+    """The source's session for discovery while a web request waits (inside a probe slot)."""
     from console.connections.sessions import provider_session
 
-    return provider_session(connection)
+    return provider_session(connection, deadline=probes.deadline())
 
 
 def with_session(connection: Connection, work):
-    session = open_session(connection)
-    try:
-        return work(session)
-    finally:
-        session.http.close()
+    with probes.slot():
+        session = open_session(connection)
+        try:
+            return work(session)
+        finally:
+            session.http.close()
 
 
 def source_objects(connection: Connection, refresh: bool = False) -> list[dict]:

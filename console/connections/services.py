@@ -8,6 +8,7 @@ the encrypted `secrets`. Secrets never come back out except through
 secret item keys as MASK.
 """
 
+from contextlib import nullcontext
 from functools import wraps
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from integrations.base import MASK, ConnectorError, NeedsReconnect, redact, secr
 from integrations.connection_types import ConnectionType
 from integrations.warehouses import get_source
 
+from . import probes
 from .models import Connection, ConnectionStatus
 
 TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
@@ -181,12 +183,13 @@ def create_connection(organization, *, name: str, type_id: str, configuration, u
     kind = connection_type(type_id)
     name = clean_name(name)
     plain, secrets = clean_configuration(kind, configuration)
-    connection = Connection(organization=organization, name=name, type=kind.id, configuration=plain,
-                            created_by=user)
-    connection.secrets = secrets
-    connection.status = ConnectionStatus.HEALTHY
-    connection.save()
-    return settle(connection, kind, validate)
+    with check_slot(validate) as deadline:
+        connection = Connection(organization=organization, name=name, type=kind.id, configuration=plain,
+                                created_by=user)
+        connection.secrets = secrets
+        connection.status = ConnectionStatus.HEALTHY
+        connection.save()
+        return settle(connection, kind, deadline)
 
 
 def update_connection(connection: Connection, *, name: str, configuration, type_id: str | None = None,
@@ -197,19 +200,26 @@ def update_connection(connection: Connection, *, name: str, configuration, type_
                                              "create a new connection instead")])
     connection.name = clean_name(name)
     plain, secrets = clean_configuration(kind, configuration, stored=connection, keep_tokens=not reconnect)
-    connection.configuration = plain
-    connection.secrets = secrets
-    connection.save()
-    return settle(connection, kind, validate)
+    with check_slot(validate) as deadline:
+        connection.configuration = plain
+        connection.secrets = secrets
+        connection.save()
+        return settle(connection, kind, deadline)
 
 
-def settle(connection: Connection, kind: ConnectionType, validate: bool) -> Connection:
-    """After a save: waiting for OAuth consent, or checked when asked to validate."""
+def check_slot(validate: bool):
+    """A probe slot for a save that is checked, taken before saving: when every slot is busy
+    the save is refused whole (ProbesBusy) rather than kept unchecked."""
+    return probes.slot() if validate else nullcontext()
+
+
+def settle(connection: Connection, kind: ConnectionType, deadline: float | None) -> Connection:
+    """After a save: waiting for OAuth consent, or checked by `deadline` when one is given."""
     if kind.needs_browser(connection_config(connection)):
         return set_status(connection, ConnectionStatus.PENDING_AUTH,
                           f"Authorize the console at {kind.name} to finish this connection.")
-    if validate:
-        return check_connection(connection)
+    if deadline is not None:
+        return checked(connection, deadline)
     if connection.status == ConnectionStatus.PENDING_AUTH:
         return set_status(connection, ConnectionStatus.HEALTHY, "")
     return connection
@@ -276,19 +286,20 @@ def secrets_kept_out(function):
 
 
 @secrets_kept_out
-def probe(connection: Connection) -> dict:
-    """Talk to the warehouse or provider once; returns what it said about itself
-    (read-only facts such as connected_user). Raises ConnectorError."""
+def probe(connection: Connection, deadline: float) -> dict:
+    """Talk to the warehouse or provider once, ending by `deadline` (time.monotonic());
+    returns what it said about itself (read-only facts such as connected_user). Raises ConnectorError."""
     kind = connection_type(connection.type)
     if kind.needs_browser(connection_config(connection)):
         raise ConnectorError(f"Not authorized yet: connect to {kind.name} first.")
     if kind.kind == "warehouse":
-        with get_source(connection.type, connection_config(connection), endpoint=warehouse_endpoint(kind)) as source:
+        with get_source(connection.type, connection_config(connection), endpoint=warehouse_endpoint(kind),
+                        deadline=deadline) as source:
             source.check()
         return {}
     from .sessions import provider_session
 
-    session = provider_session(connection)
+    session = provider_session(connection, deadline=deadline)
     try:
         return kind.module.check(session) or {}
     finally:
@@ -296,9 +307,14 @@ def probe(connection: Connection) -> dict:
 
 
 def check_connection(connection: Connection) -> Connection:
-    """Test the connection and record the outcome on it."""
+    """Test the connection and record the outcome on it (ProbesBusy when every probe slot is taken)."""
+    with probes.slot() as deadline:
+        return checked(connection, deadline)
+
+
+def checked(connection: Connection, deadline: float) -> Connection:
     try:
-        facts = probe(connection)
+        facts = probe(connection, deadline)
     except NeedsReconnect as error:
         return set_status(connection, ConnectionStatus.NEEDS_RECONNECT, str(error))
     except ConnectorError as error:
@@ -321,7 +337,8 @@ def test_configuration(organization, type_id, configuration, connection_id=None)
     plain, secrets = clean_configuration(kind, configuration, stored=stored)
     unsaved = Connection(organization=organization, name="test", type=kind.id, configuration=plain)
     unsaved.secrets = secrets
-    probe(unsaved)
+    with probes.slot() as deadline:
+        probe(unsaved, deadline)
 
 
 @secrets_kept_out
@@ -335,11 +352,12 @@ def parameter_values(connection: Connection) -> dict:
         raise ConnectorError(f"Not authorized yet: connect to {kind.name} first.")
     from .sessions import provider_session
 
-    session = provider_session(connection)
-    try:
-        return list_values(session)
-    finally:
-        session.http.close()
+    with probes.slot() as deadline:
+        session = provider_session(connection, deadline=deadline)
+        try:
+            return list_values(session)
+        finally:
+            session.http.close()
 
 
 def warehouse_endpoint(kind: ConnectionType) -> str | None:

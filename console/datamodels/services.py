@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from console.api.errors import ApiError, field_error
+from console.connections import probes
 from console.connections.models import Connection
 from console.connections.services import connection_config, connection_type, warehouse_endpoint
 from integrations.base import Column, ConnectionFailed, ConnectorError, QueryError, Table
@@ -30,12 +31,14 @@ NAME_LENGTH = 200
 # ---- sources ----------------------------------------------------------------
 
 
-def open_source(connection: Connection):
-    """A WarehouseSource for a warehouse connection (connects on first use; close it)."""
+def open_source(connection: Connection, deadline: float | None = None):
+    """A WarehouseSource for a warehouse connection (connects on first use; close it), bounded
+    by a web request's probe `deadline` when given."""
     kind = connection_type(connection.type)
     if kind.kind != "warehouse":
         raise field_error("connection_id", f"{connection.name} is a {kind.name} connection, not a warehouse")
-    return get_source(connection.type, connection_config(connection), endpoint=warehouse_endpoint(kind))
+    return get_source(connection.type, connection_config(connection), endpoint=warehouse_endpoint(kind),
+                      deadline=deadline)
 
 
 def warehouse_error(connection: Connection, error: ConnectorError) -> ApiError:
@@ -62,7 +65,7 @@ def model_query(configuration: dict, source) -> str:
 
 def list_tables(connection: Connection) -> list[str]:
     try:
-        with open_source(connection) as source:
+        with probes.slot() as deadline, open_source(connection, deadline) as source:
             return [t.qualified_name for t in source.list_tables()]
     except ConnectorError as error:
         raise warehouse_error(connection, error) from None
@@ -83,7 +86,7 @@ def find_table(source, text: str) -> Table:
 def describe(connection: Connection, configuration: dict, rows: int = 0) -> tuple[list[Column], list[dict]]:
     """The columns (and the first `rows` rows) the configuration yields."""
     try:
-        with open_source(connection) as source:
+        with probes.slot() as deadline, open_source(connection, deadline) as source:
             if configuration.get("table"):
                 table = find_table(source, configuration["table"])
                 columns = source.table_columns(table)
@@ -316,7 +319,7 @@ def syncs_using(model: DataModel, names: list[str] | None = None) -> list[dict]:
 
 def sample(model: DataModel, rows: int = PREVIEW_ROWS) -> list[dict]:
     try:
-        with open_source(model.connection) as source:
+        with probes.slot() as deadline, open_source(model.connection, deadline) as source:
             _, found = source.preview(model_query(model.configuration, source), rows)
             return found
     except ConnectorError as error:

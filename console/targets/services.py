@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from django.utils import timezone
 
+from console.connections import probes
 from integrations import targets as discovery
 from integrations.base import ConnectorError, CreationProperty, Mode, TargetField, TargetObject
 
@@ -21,9 +22,10 @@ class UnknownTarget(ConnectorError):
 
 
 def open_session(connection):
+    """The provider's session for discovery while a web request waits (inside a probe slot)."""
     from console.connections.sessions import provider_session
 
-    return provider_session(connection)
+    return provider_session(connection, deadline=probes.deadline())
 
 
 def supports(connection) -> bool:
@@ -46,7 +48,8 @@ def cached(connection, key, load, refresh=False):
 
 def objects(connection, refresh=False) -> list[TargetObject]:
     def load():
-        return [asdict(o) for o in discovery.target_objects(connection.type, open_session(connection))]
+        with probes.slot():
+            return [asdict(o) for o in discovery.target_objects(connection.type, open_session(connection))]
 
     data, _ = cached(connection, OBJECTS, load, refresh)
     return [object_from_dict(o) for o in data]
@@ -65,9 +68,9 @@ def fields(connection, object_id: str, refresh=False) -> tuple[list[TargetField]
     """The object's fields and when they were last read from the provider."""
 
     def load():
-        session = open_session(connection)
         try:
-            found = discovery.target_fields(connection.type, session, object_id)
+            with probes.slot():
+                found = discovery.target_fields(connection.type, open_session(connection), object_id)
         except KeyError:
             raise UnknownTarget(f"'{object_id}' is not a target object of this connection.") from None
         return [asdict(f) for f in found]
@@ -82,7 +85,8 @@ def new_target(connection, properties: dict) -> tuple[TargetObject, list[TargetF
         raise UnknownTarget(f"{discovery.label(connection.type)} connections cannot create target objects.")
     try:
         obj = discovery.new_target(connection.type, properties)
-        found = discovery.target_fields(connection.type, open_session(connection), None, properties)
+        with probes.slot():
+            found = discovery.target_fields(connection.type, open_session(connection), None, properties)
     except KeyError as error:
         raise UnknownTarget(f"These properties do not describe a target this connection can create ({error}).") from None
     return obj, found
@@ -101,14 +105,14 @@ def creation(connection, include_values=False) -> dict:
     properties = discovery.target_creation(connection.type)
     if properties is None:
         return {"supported": False, "properties": []}
-    session = open_session(connection) if include_values else None
-    return {
-        "supported": True,
-        "properties": [
-            property_dict(p, discovery.property_values(connection.type, session, p.id) if include_values and p.enum else None)
+    if not include_values:
+        return {"supported": True, "properties": [property_dict(p) for p in properties]}
+    with probes.slot():
+        session = open_session(connection)
+        return {"supported": True, "properties": [
+            property_dict(p, discovery.property_values(connection.type, session, p.id) if p.enum else None)
             for p in properties
-        ],
-    }
+        ]}
 
 
 def creation_property(connection, property_id) -> dict:
@@ -118,8 +122,11 @@ def creation_property(connection, property_id) -> dict:
         raise UnknownTarget(f"{discovery.label(connection.type)} connections cannot create target objects.")
     for prop in properties:
         if prop.id == property_id:
-            values = discovery.property_values(connection.type, open_session(connection), property_id) if prop.enum else []
-            return property_dict(prop, values)
+            if not prop.enum:
+                return property_dict(prop, [])
+            with probes.slot():
+                return property_dict(prop, discovery.property_values(connection.type, open_session(connection),
+                                                                     property_id))
     raise UnknownTarget(f"'{property_id}' is not a target creation property of this connection.")
 
 

@@ -4,6 +4,13 @@ document.addEventListener("htmx:responseError", function (event) {
   if (target && event.detail.xhr.status >= 500) {
     target.insertAdjacentHTML("afterbegin", '<p class="error" role="alert">Something went wrong on our side. Nothing was saved; try again.</p>');
   }
+  if (target && event.detail.xhr.status === 429) {  // the server's reason, as text
+    const note = document.createElement("p");
+    note.className = "error";
+    note.setAttribute("role", "alert");
+    note.textContent = event.detail.xhr.responseText;
+    target.insertAdjacentElement("afterbegin", note);
+  }
 });
 
 // The Content-Security-Policy allows no inline handlers and no eval, so behaviour that

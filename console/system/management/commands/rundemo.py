@@ -18,6 +18,12 @@ WAREHOUSE_PORT = 8200
 REDIS_PORT = 6390
 
 
+def web_command(python: str, port: int) -> list[str]:
+    """The web server: waitress with WEB_THREADS threads, more than PROBE_CONCURRENCY probes can hold."""
+    return [python, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", str(settings.WEB_THREADS),
+            "console.wsgi:application"]
+
+
 class Command(BaseCommand):
     help = "Run web server, Celery worker and beat, Redis, the sandbox providers and the demo warehouse."
 
@@ -56,8 +62,7 @@ class Command(BaseCommand):
                          "--concurrency", "2"])
         start("beat", [python, "-m", "celery", "-A", "console", "beat", "-l", "info",
                        "-s", str(var / "celerybeat-schedule")])
-        start("web", [python, "-m", "waitress", "--listen", f"127.0.0.1:{WEB_PORT}",
-                      "--threads", "8", "console.wsgi:application"])
+        start("web", web_command(python, WEB_PORT))
 
         self.stdout.write(
             f"\nConsole: http://127.0.0.1:{WEB_PORT}   (logs in {var}/*.log)\nPress Ctrl-C to stop.\n"
