@@ -22,11 +22,12 @@ def install():
 
 
 def url_problem(url: str) -> str | None:
-    """Why the policy refuses this URL, or None."""
+    """Why the policy refuses this URL, or None (also when it is no URL at all: the caller's
+    own validation says so)."""
     try:
         egress.current().check_url(url)
     except egress.EgressRefused as refusal:
-        return str(refusal)
+        return None if refusal.rule == "url" else str(refusal)
     return None
 
 

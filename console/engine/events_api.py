@@ -59,13 +59,13 @@ def webhook_out(w: Webhook) -> dict:
 
 
 def checked(payload: WebhookIn) -> WebhookIn:
+    refused = egress.url_problem(payload.endpoint)  # first: an address the console refuses is a 400 naming the rule
+    if refused:
+        raise field_error("endpoint", refused)
     try:
         URLValidator(schemes=["http", "https"])(payload.endpoint)
     except DjangoValidationError:
         raise field_error("endpoint", "must be an http(s) URL", status=422) from None
-    refused = egress.url_problem(payload.endpoint)
-    if refused:
-        raise field_error("endpoint", refused)
     if not payload.secret:
         raise field_error("secret", "is required", status=422)
     return payload

@@ -185,7 +185,9 @@ def test_webhook_events_and_subscribers_api(api, other_api, make_sync, run_in_pr
     hook = created["data"]
     assert hook["endpoint"] == body["endpoint"] and hook["secret"] is None and not hook["disabled"]
     assert data(post(api, "/api/webhooks", body), 409)["key"] == "conflict"
-    assert data(post(api, "/api/webhooks", {"endpoint": "ftp://x", "secret": "s"}), 422)["message"].startswith("endpoint")
+    assert data(post(api, "/api/webhooks", {"endpoint": "https://", "secret": "s"}), 422)["message"].startswith("endpoint")
+    assert data(post(api, "/api/webhooks", {"endpoint": "ftp://x", "secret": "s"}), 400)["message"] == \
+        "endpoint: ftp: is not allowed; this console connects only over http and https"
     disabled = data(post(api, f"/api/webhooks/{hook['id']}/disable"))["data"]
     assert disabled["disabled"] and disabled["disabled_at"]
     assert other_api.get(f"/api/webhooks/{hook['id']}").status_code == 404
