@@ -316,8 +316,9 @@ def test_a_test_run_writes_nothing(bulk_api, fake_sync, fake_source):
 
 
 @pytest.mark.worker
-def test_a_run_through_the_celery_worker(celery_worker_process, transactional_db, bulk_api, inspector, sandbox,
-                                         salesforce, postgres_destination, postgres_url):  # noqa: F811
+def test_a_run_through_the_celery_worker(sandbox, postgres_url, celery_worker_process, transactional_db, bulk_api,
+                                         inspector, salesforce, postgres_destination):  # noqa: F811
+    # the servers come first: the worker may reach those started before it (EGRESS_ALLOW)
     # the worker does not know SANDBOX_URL: the connection names its instance, as after an OAuth consent
     salesforce.secrets = {**salesforce.secrets, "oauth_instance_url": f"{sandbox.url}/salesforce"}
     salesforce.save()
