@@ -48,6 +48,7 @@ def warehouse(module) -> ConnectionType:
         module=module,
         description=WAREHOUSE_DESCRIPTIONS.get(module.TYPE_ID, ""),
         validate=snowflake_problems if module.TYPE_ID == "snowflake" else None,
+        file_backed=getattr(module, "FILE_BACKED", False),
     )
 
 
@@ -79,8 +80,9 @@ def get(type_id: str) -> ConnectionType | None:
     return CATALOGUE.get(type_id)
 
 
-def types() -> list[ConnectionType]:
-    return list(CATALOGUE.values())
+def types(files: bool = False) -> list[ConnectionType]:
+    """The types to offer; file-backed ones (SQLite) only when the console allows files."""
+    return [kind for kind in CATALOGUE.values() if files or not kind.file_backed]
 
 
 def json_schema(kind: ConnectionType) -> dict:

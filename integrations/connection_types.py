@@ -89,6 +89,7 @@ class ConnectionType:
     labels: dict = field(default_factory=dict)
     description: str = ""
     validate: Callable[[dict], list] | None = None
+    file_backed: bool = False  # opens files on the console's machine: offered only when the operator allows
 
     def field(self, name: str) -> ConfigField | None:
         return next((f for f in self.fields if f.name == name), None)

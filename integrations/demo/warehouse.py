@@ -116,6 +116,36 @@ def load_fakesnow(fs, rows: int = data.DEFAULT_ROWS, seed: int = data.SEED) -> N
         duck.close()
 
 
+def shut_files_out(duck) -> None:
+    """Queries reach this DuckDB from tenants, on the console's machine: no file beyond the
+    databases already attached (read_text, read_csv, COPY, ATTACH), no extension
+    (sqlite_scan, INSTALL, LOAD), and no setting that could turn either back on."""
+    duck.execute("SET enable_external_access = false")
+    duck.execute("SET lock_configuration = true")
+    answer_duckdb_errors_as_query_errors()
+
+
+def answer_duckdb_errors_as_query_errors() -> None:
+    """fakesnow answers a DuckDB error it does not translate (a refused file, say) with HTTP 500,
+    which Snowflake clients retry for minutes; make it the query's error instead."""
+    import duckdb
+    from fakesnow.cursor import FakeSnowflakeCursor
+    from snowflake.connector.errors import ProgrammingError
+
+    execute = FakeSnowflakeCursor._execute
+    if getattr(execute, "answers_duckdb_errors", False):
+        return
+
+    def answered(cursor, *args, **kwargs):
+        try:
+            return execute(cursor, *args, **kwargs)
+        except duckdb.Error as error:
+            raise ProgrammingError(msg=str(error).splitlines()[0], errno=3001, sqlstate="42501") from None
+
+    answered.answers_duckdb_errors = True
+    FakeSnowflakeCursor._execute = answered
+
+
 def serve_fakesnow(directory: str | os.PathLike, port: int, rows: int = data.DEFAULT_ROWS,
                    host: str = "127.0.0.1", ready=None, stop: threading.Event | None = None) -> None:
     """Serve fakesnow persisted under `directory` until `stop` is set; seed it first if empty.
@@ -138,6 +168,7 @@ def serve_fakesnow(directory: str | os.PathLike, port: int, rows: int = data.DEF
         print(f"Seeded {DATABASE}.{SCHEMA}.USERS and SALESFORCE_CONTACTS with {rows} rows each "
               f"in {time.monotonic() - started:.1f}s", flush=True)
     fs.duck_conn.execute("CHECKPOINT")
+    shut_files_out(fs.duck_conn)
     server_module.shared_fs = fs
     logging.getLogger("fakesnow.server").setLevel(logging.WARNING)
 

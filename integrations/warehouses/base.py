@@ -28,19 +28,24 @@ from integrations.base import (
     QueryError,
     Table,
 )
+from integrations.files import FileRoot
+from integrations.warehouses.readonly import check_read_only
 
 __all__ = ["WarehouseSource", "clean_query", "ConnectionFailed", "QueryError", "ConnectorError"]
 
 CONNECT_SHARE = 0.5  # of the time a bounded call has, what connecting may use (the rest is for queries)
 
 
-def clean_query(query: str) -> str:
-    """The query without surrounding blanks and trailing semicolons (they break wrapping and cursors)."""
+def clean_query(query: str, type_id: str) -> str:
+    """The query without surrounding blanks and trailing semicolons (they break wrapping and
+    cursors), once it is known to be one read-only statement in the dialect of `type_id`.
+    Every source passes a tenant's SQL through here before sending it."""
     text = (query or "").strip()
     while text.endswith(";"):
         text = text[:-1].rstrip()
     if not text:
         raise QueryError("The query is empty.")
+    check_read_only(text, type_id)
     return text
 
 
@@ -61,9 +66,11 @@ class WarehouseSource:
     NAME = ""
     CONFIG_FIELDS: list[ConfigField] = []
 
-    def __init__(self, config: dict, *, endpoint: str | None = None, deadline: float | None = None):
+    def __init__(self, config: dict, *, endpoint: str | None = None, files: FileRoot | None = None,
+                 deadline: float | None = None):
         self.config = dict(config or {})
         self.endpoint = endpoint
+        self.files = files  # where file-backed sources may open files; None: nowhere
         self.deadline = deadline  # time.monotonic() by which a web request's call ends; None in workers
         self._conn = None
 

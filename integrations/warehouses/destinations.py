@@ -24,7 +24,6 @@ import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 from integrations.base import (
     ARRAY,
@@ -36,12 +35,12 @@ from integrations.base import (
     OBJECT,
     STRING,
     Column,
-    ConnectionFailed,
     QueryError,
 )
+from integrations.files import FileRoot
 from integrations.warehouses.postgresql import PostgresSource
 from integrations.warehouses.snowflake import SnowflakeSource
-from integrations.warehouses.sqlite import SQLiteSource
+from integrations.warehouses.sqlite import SQLiteSource, authorize
 
 DELETED = "_deleted"  # set on a record by the source when it was deleted there
 INSERTED_AT = "_inserted_at"
@@ -149,9 +148,10 @@ class Destination:
     TYPES: dict = {}
     batch_size = 5000
 
-    def __init__(self, config: dict, *, endpoint: str | None = None, schema: str = "", deletes: str = "mark",
-                 mode: str = "replicate", record_timestamps: bool = True, normalize_names: bool = True):
-        super().__init__(config, endpoint=endpoint)
+    def __init__(self, config: dict, *, endpoint: str | None = None, files: FileRoot | None = None, schema: str = "",
+                 deletes: str = "mark", mode: str = "replicate", record_timestamps: bool = True,
+                 normalize_names: bool = True):
+        super().__init__(config, endpoint=endpoint, files=files)
         if deletes not in DELETE_MODES:
             raise ValueError(f"deletes must be one of {DELETE_MODES}")
         if mode not in WRITE_MODES:
@@ -424,11 +424,11 @@ class SQLiteDestination(Destination, SQLiteSource):
     def _connect(self):
         import sqlite3
 
-        path = self.config.get("path")
-        if not path:
-            raise ConnectionFailed("No SQLite file is configured (path).")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        path = self.database_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.set_authorizer(authorize)
+        return conn
 
     def prepare(self, object_name, columns, key, rebuild=False, table_name=None):
         table_name = table_name or object_name

@@ -160,11 +160,12 @@ class MySQLSource(WarehouseSource):
         return [Table(schema, name) for schema, name in rows]
 
     def describe_query(self, query: str) -> list[Column]:
-        description, _ = self._run(f"SELECT * FROM (\n{clean_query(query)}\n) AS described LIMIT 0")
+        description, _ = self._run(f"SELECT * FROM (\n{clean_query(query, TYPE_ID)}\n) AS described LIMIT 0")
         return [Column(d[0], column_type(d)) for d in description or []]
 
     def preview(self, query: str, limit: int = 20) -> tuple[list[Column], list[dict]]:
-        description, rows = self._run(f"SELECT * FROM (\n{clean_query(query)}\n) AS preview LIMIT {int(limit)}")
+        query = clean_query(query, TYPE_ID)
+        description, rows = self._run(f"SELECT * FROM (\n{query}\n) AS preview LIMIT {int(limit)}")
         columns = [Column(d[0], column_type(d)) for d in description or []]
         return columns, [self._row(columns, row) for row in rows]
 
@@ -176,7 +177,7 @@ class MySQLSource(WarehouseSource):
         return record
 
     def stream(self, query: str, batch_size: int = 5000) -> Iterator[list[dict]]:
-        query = clean_query(query)
+        query = clean_query(query, TYPE_ID)
         conn = self.connection()
         cur = conn.cursor(pymysql.cursors.SSCursor)
         finished = False

@@ -130,7 +130,7 @@ class PostgresSource(WarehouseSource):
             raise self._fail(conn, exc) from None
 
     def describe_query(self, query: str) -> list[Column]:
-        query = clean_query(query)
+        query = clean_query(query, TYPE_ID)
         conn = self.connection()
         try:
             with conn.cursor(name=f"describe_{next(_cursor_names)}") as cur:
@@ -142,7 +142,7 @@ class PostgresSource(WarehouseSource):
             raise self._fail(conn, exc) from None
 
     def stream(self, query: str, batch_size: int = 5000) -> Iterator[list[dict]]:
-        query = clean_query(query)
+        query = clean_query(query, TYPE_ID)
         conn = self.connection()
         try:
             with conn.cursor(row_factory=dict_row) as cur:

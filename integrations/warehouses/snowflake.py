@@ -207,7 +207,7 @@ class SnowflakeSource(WarehouseSource):
             raise self._fail(exc) from None
 
     def describe_query(self, query: str) -> list[Column]:
-        query = clean_query(query)
+        query = clean_query(query, TYPE_ID)
         conn = self.connection()
         try:
             with conn.cursor() as cur:
@@ -220,13 +220,13 @@ class SnowflakeSource(WarehouseSource):
         columns = self.describe_query(query)
         rows: list[dict] = []
         if limit > 0:
-            wrapped = f"SELECT * FROM (\n{clean_query(query)}\n) LIMIT {int(limit)}"
+            wrapped = f"SELECT * FROM (\n{clean_query(query, TYPE_ID)}\n) LIMIT {int(limit)}"
             for batch in self.stream(wrapped, batch_size=limit):
                 rows.extend(batch)
         return columns, rows[:limit]
 
     def stream(self, query: str, batch_size: int = 5000) -> Iterator[list[dict]]:
-        query = clean_query(query)
+        query = clean_query(query, TYPE_ID)
         conn = self.connection()
         try:
             with conn.cursor() as cur:

@@ -1,17 +1,19 @@
 """SQLiteSource: the embedded demo source."""
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from integrations.base import Column, ConnectionFailed, QueryError, Table
+from integrations.files import FileRoot
 from integrations.warehouses.sqlite import SQLiteSource
 from tests.warehouses.conftest import ROWS
 
 
 @pytest.fixture
 def source(sqlite_path):
-    with SQLiteSource({"path": sqlite_path}) as source:
+    with SQLiteSource({"path": Path(sqlite_path).name}, files=FileRoot(Path(sqlite_path).parent)) as source:
         yield source
 
 
@@ -62,18 +64,20 @@ def test_query_errors_carry_sqlites_text(source):
 
 
 def test_the_file_is_opened_read_only(source):
-    with pytest.raises(QueryError, match="readonly"):
+    with pytest.raises(QueryError, match="Only a SELECT"):
         list(source.stream("DELETE FROM users"))
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        source.connection().execute("DELETE FROM users")
     assert source.preview("SELECT count(*) AS n FROM users")[1] == [{"n": ROWS}]
 
 
 def test_a_missing_or_foreign_file_is_connection_failed(tmp_path):
     with pytest.raises(ConnectionFailed, match="does not exist"):
-        SQLiteSource({"path": str(tmp_path / "missing.sqlite3")}).check()
+        SQLiteSource({"path": "missing.sqlite3"}, files=FileRoot(tmp_path)).check()
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"this is not a database" * 100)
     with pytest.raises(ConnectionFailed, match="not a database"):
-        SQLiteSource({"path": str(junk)}).check()
+        SQLiteSource({"path": "junk.sqlite3"}, files=FileRoot(tmp_path)).check()
 
 
 def test_works_from_another_thread(source):
