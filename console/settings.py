@@ -188,6 +188,9 @@ if env_flag("TRUST_X_FORWARDED_PROTO", default=False):
 # tests point them at the sandbox server.
 SANDBOX_URL = os.environ.get("SANDBOX_URL", "").rstrip("/")
 SNOWFLAKE_ENDPOINT = os.environ.get("SNOWFLAKE_ENDPOINT", "")
+# The folder whose files SQLite connections may open (paths relative to it); unset, SQLite
+# connections are not offered and stored ones fail. `make run` sets it to var/demo-files.
+FILE_CONNECTIONS_DIR = os.environ.get("FILE_CONNECTIONS_DIR", "")
 # Private, loopback, link-local and other non-public addresses a tenant's connection may
 # still reach: CIDRs or host:port (integrations/egress.py). `make run` allows the sandbox
 # and the demo warehouse.

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from console.api.errors import ApiError, field_error
 from console.connections import probes
+from console.connections.files import file_root, files_enabled
 from console.connections.models import Connection
 from console.connections.services import connection_config, warehouse_endpoint
 from console.engine.schedule import next_run_time
@@ -22,6 +23,7 @@ from console.syncs.services import clean_schedule
 from console.targets.services import cached
 from integrations import catalogue
 from integrations.base import Column, ConnectorError
+from integrations.files import FILES_OFF
 from integrations.hubspot import bulk_source as hubspot_source
 from integrations.salesforce import bulk_source as salesforce_source
 from integrations.warehouses.destinations import DELETE_MODES, DESTINATIONS, get_destination
@@ -96,6 +98,7 @@ def open_destination(sync: BulkSync):
     return get_destination(
         connection.type, connection_config(connection),
         endpoint=warehouse_endpoint(catalogue.get(connection.type)),
+        files=file_root(),
         schema=settings.get("schema", ""),
         deletes=settings.get("deleted_records", "mark"),
         mode="append" if sync.mode == "append" else "replicate",
@@ -266,6 +269,8 @@ def connection_of(organization, value, field: str, supported: dict, what: str) -
     if connection.type not in supported:
         raise field_error(field, f"a {connection.type} connection cannot be {what}; "
                                  f"supported types: {', '.join(supported)}")
+    if catalogue.get(connection.type).file_backed and not files_enabled():
+        raise field_error(field, FILES_OFF)
     return connection
 
 

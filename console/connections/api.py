@@ -12,6 +12,7 @@ from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
 from integrations import catalogue
 from integrations.base import ConnectorError
+from integrations.files import FILES_OFF
 from integrations.connection_types import ConnectionType
 
 from . import oauth, services
@@ -185,7 +186,7 @@ def auth_url_for(request, connection: Connection, redirect_url: str | None) -> s
 @router.get("/connection_types", response={200: ListEnvelope(ConnectionTypeOut), **ERRORS})
 def list_connection_types(request):
     rows = []
-    for kind in catalogue.types():
+    for kind in services.offered_types():
         rows.append({
             "id": kind.id,
             "name": kind.name,
@@ -203,6 +204,8 @@ def connection_type_schema(request, type_id: str):
     kind = catalogue.get(type_id)
     if kind is None:
         raise ApiError(404, f"Unknown connection type {type_id!r}.", key="not_found")
+    if kind not in services.offered_types():
+        raise ApiError(404, FILES_OFF, key="not_found")
     return catalogue.json_schema(kind)
 
 

@@ -2,8 +2,9 @@
 
 The Snowflake connection is configured like the product brief's (seed 000) and
 reaches the demo warehouse through SNOWFLAKE_ENDPOINT; the SQLite one reads a
-file under var/ filled with the same demo tables. Nothing is checked here: the
-warehouse starts after seeding.
+file filled with the same demo tables, in the folder the console allows
+SQLite files in (`make run` opens var/demo-files). Nothing is checked here:
+the warehouse starts after seeding.
 """
 
 from pathlib import Path
@@ -13,9 +14,11 @@ from django.conf import settings
 from integrations.demo.warehouse import load_sqlite
 
 from . import services
+from .files import files_enabled
 from .models import Connection
 
 SQLITE_FILE = "demo-warehouse.sqlite3"
+DEMO_FILES = "demo-files"  # under var/: the FILE_CONNECTIONS_DIR of `make run`
 
 SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "secret", "dbname": "database"}
 # The sandbox providers accept these keys (see integrations/sandbox/providers/).
@@ -24,11 +27,16 @@ GONG = {"auth_method": "token", "access_key": "sandbox-access-key", "access_secr
 HUBSPOT = {"auth_method": "private_app", "private_app_token": "pat-na1-sandbox-private-app"}
 
 
+def demo_files_dir() -> Path:
+    return Path(settings.VAR_DIR) / DEMO_FILES
+
+
 def demo_connections() -> list[tuple[str, str, dict]]:
-    sqlite_path = Path(settings.VAR_DIR) / SQLITE_FILE
+    """The demo's connections; the SQLite one only where the console allows SQLite files."""
+    sqlite = [("Demo SQLite", "sqlite", {"path": SQLITE_FILE})] if files_enabled() else []
     return [
         ("Snowflake Connection", "snowflake", SNOWFLAKE),
-        ("Demo SQLite", "sqlite", {"path": str(sqlite_path)}),
+        *sqlite,
         ("Salesloft (sandbox)", "salesloft", SALESLOFT),
         ("Gong (sandbox)", "gong", GONG),
         ("HubSpot (sandbox)", "hubspot", HUBSPOT),
@@ -36,9 +44,11 @@ def demo_connections() -> list[tuple[str, str, dict]]:
 
 
 def seed(organization):
-    sqlite_path = Path(settings.VAR_DIR) / SQLITE_FILE
-    if not sqlite_path.exists():
-        load_sqlite(sqlite_path)
+    if files_enabled():
+        sqlite_path = Path(settings.FILE_CONNECTIONS_DIR) / SQLITE_FILE
+        if not sqlite_path.exists():
+            sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            load_sqlite(sqlite_path)
     for name, type_id, configuration in demo_connections():
         if not Connection.objects.filter(organization=organization, name=name).exists():
             services.create_connection(organization, name=name, type_id=type_id, configuration=configuration,

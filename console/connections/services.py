@@ -19,9 +19,11 @@ from console import egress
 from integrations import catalogue
 from integrations.base import MASK, ConnectorError, NeedsReconnect, redact, secret_values
 from integrations.connection_types import ConnectionType
+from integrations.files import FILES_OFF, FileRefused
 from integrations.warehouses import get_source
 
 from . import probes
+from .files import file_root, files_enabled
 from .models import Connection, ConnectionStatus
 
 TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
@@ -55,6 +57,31 @@ def connection_type(type_id) -> ConnectionType:
         known = ", ".join(sorted(catalogue.CATALOGUE))
         raise ConfigurationInvalid([("type", f"unknown connection type {type_id!r}; known types: {known}")])
     return kind
+
+
+def offered_types() -> list[ConnectionType]:
+    """The types new connections may have: file-backed ones only when the operator allows files."""
+    return catalogue.types(files=files_enabled())
+
+
+def offered_type(type_id) -> ConnectionType:
+    """The type for a new (or changed) connection, or ConfigurationInvalid naming `type`."""
+    kind = connection_type(type_id)
+    if kind.file_backed and not files_enabled():
+        raise ConfigurationInvalid([("type", FILES_OFF)])
+    return kind
+
+
+def file_problems(kind: ConnectionType, config: dict) -> list[tuple[str, str]]:
+    """[("path", why)] when a file-backed configuration names a file the console will not open."""
+    root = file_root()
+    if not kind.file_backed or root is None:
+        return []
+    try:
+        root.resolve(config.get("path"))
+    except FileRefused as error:
+        return [("path", str(error))]
+    return []
 
 
 # ---- configuration ----------------------------------------------------------
@@ -112,6 +139,8 @@ def clean_configuration(kind: ConnectionType, submitted, stored: Connection | No
         errors += kind.problems(merged)
     if not errors:
         errors += egress.configuration_problems(kind, merged)
+    if not errors:
+        errors += file_problems(kind, merged)
     if errors:
         raise ConfigurationInvalid([(f"configuration.{field}", message) for field, message in errors])
     return plain, secrets
@@ -180,7 +209,7 @@ def without_secrets(text: str, connection: Connection) -> str:
 
 def create_connection(organization, *, name: str, type_id: str, configuration, user=None,
                       validate: bool = True) -> Connection:
-    kind = connection_type(type_id)
+    kind = offered_type(type_id)
     name = clean_name(name)
     plain, secrets = clean_configuration(kind, configuration)
     with check_slot(validate) as deadline:
@@ -194,7 +223,7 @@ def create_connection(organization, *, name: str, type_id: str, configuration, u
 
 def update_connection(connection: Connection, *, name: str, configuration, type_id: str | None = None,
                       validate: bool = True, reconnect: bool = False) -> Connection:
-    kind = connection_type(connection.type)
+    kind = offered_type(connection.type)
     if type_id and type_id != connection.type:
         raise ConfigurationInvalid([("type", f"cannot change from {connection.type} to {type_id}; "
                                              "create a new connection instead")])
@@ -294,7 +323,7 @@ def probe(connection: Connection, deadline: float) -> dict:
         raise ConnectorError(f"Not authorized yet: connect to {kind.name} first.")
     if kind.kind == "warehouse":
         with get_source(connection.type, connection_config(connection), endpoint=warehouse_endpoint(kind),
-                        deadline=deadline) as source:
+                        files=file_root(), deadline=deadline) as source:
             source.check()
         return {}
     from .sessions import provider_session
@@ -330,7 +359,7 @@ def checked(connection: Connection, deadline: float) -> Connection:
 def test_configuration(organization, type_id, configuration, connection_id=None):
     """Check a configuration without saving it (on top of a stored connection's secrets
     when connection_id is given). Raises ConfigurationInvalid or ConnectorError."""
-    kind = connection_type(type_id)
+    kind = offered_type(type_id)
     stored = None
     if connection_id:
         stored = Connection.objects.get(pk=connection_id, organization=organization)

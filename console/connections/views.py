@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from console.accounts.decorators import organization_required
 from integrations import catalogue
 from integrations.base import ConnectorError
+from integrations.files import FILES_OFF
 
 from . import oauth, services
 from .forms import ConnectionForm
@@ -25,7 +26,7 @@ def connection_list(request):
 @organization_required
 def connection_new(request):
     query = request.GET.get("q", "").strip().lower()
-    kinds = [k for k in catalogue.types()
+    kinds = [k for k in services.offered_types()
              if not query or query in k.name.lower() or query in k.id or query in k.description.lower()]
     template = "connections/_catalogue.html" if request.htmx else "connections/catalogue.html"
     return render(request, template, {"kinds": kinds, "query": query})
@@ -36,6 +37,9 @@ def connection_create(request, type_id):
     kind = catalogue.get(type_id)
     if kind is None:
         messages.error(request, f"There is no connection type {type_id!r}.")
+        return redirect("connections:new")
+    if kind not in services.offered_types():
+        messages.error(request, FILES_OFF)
         return redirect("connections:new")
     form = ConnectionForm(kind, request.POST or None, initial={"name": f"My {kind.name} connection"})
     if request.method == "POST" and form.is_valid():

@@ -18,9 +18,11 @@ from django.db import transaction
 from console.api.errors import ApiError, field_error
 from console.connections import probes
 from console.connections.models import Connection
+from console.connections.files import file_root
 from console.connections.services import connection_config, connection_type, warehouse_endpoint
 from integrations.base import Column, ConnectionFailed, ConnectorError, QueryError, Table
 from integrations.warehouses import get_source
+from integrations.warehouses.readonly import QueryRefused
 
 from .models import DataModel, ModelField
 
@@ -38,10 +40,12 @@ def open_source(connection: Connection, deadline: float | None = None):
     if kind.kind != "warehouse":
         raise field_error("connection_id", f"{connection.name} is a {kind.name} connection, not a warehouse")
     return get_source(connection.type, connection_config(connection), endpoint=warehouse_endpoint(kind),
-                      deadline=deadline)
+                      files=file_root(), deadline=deadline)
 
 
 def warehouse_error(connection: Connection, error: ConnectorError) -> ApiError:
+    if isinstance(error, QueryRefused):
+        return field_error("configuration.query", str(error))
     if isinstance(error, QueryError):
         return ApiError(400, f"The warehouse rejected the query: {error}", key="query_error",
                         metadata={"connection_id": str(connection.pk), "warehouse_message": str(error)})
@@ -84,20 +88,16 @@ def find_table(source, text: str) -> Table:
 
 
 def describe(connection: Connection, configuration: dict, rows: int = 0) -> tuple[list[Column], list[dict]]:
-    """The columns (and the first `rows` rows) the configuration yields."""
+    """The columns (and the first `rows` rows) the configuration yields; a query is sent once."""
     try:
         with probes.slot() as deadline, open_source(connection, deadline) as source:
             if configuration.get("table"):
                 table = find_table(source, configuration["table"])
-                columns = source.table_columns(table)
-                query = source.table_query(table)
-            else:
-                query = configuration["query"]
-                columns = source.describe_query(query)
-            found = []
+                found = source.preview(source.table_query(table), rows)[1] if rows else []
+                return source.table_columns(table), found
             if rows:
-                _, found = source.preview(query, rows)
-            return columns, found
+                return source.preview(configuration["query"], rows)
+            return source.describe_query(configuration["query"]), []
     except ConnectorError as error:
         raise warehouse_error(connection, error) from None
 

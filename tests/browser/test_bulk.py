@@ -2,6 +2,7 @@
 fields picked, a warehouse schema, a schedule; then a run and its history page."""
 
 import time
+import uuid
 
 import pytest
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def connections(organization, sandbox, settings, tmp_path):  # noqa: F811
+def connections(organization, sandbox, settings, worker_files):  # noqa: F811
     settings.SANDBOX_URL = sandbox.url
     salesforce = Connection.objects.create(
         organization=organization, name="Salesforce", type="salesforce",
@@ -22,8 +23,9 @@ def connections(organization, sandbox, settings, tmp_path):  # noqa: F811
         secrets={"oauth_access_token": "sandbox-api-key", "oauth_refresh_token": "not-used",
                  "oauth_token_expiry": time.time() + 3600,
                  "oauth_instance_url": f"{sandbox.url}/salesforce"})  # a worker may run it without SANDBOX_URL
+    settings.FILE_CONNECTIONS_DIR = str(worker_files)  # a worker of this session may run the sync
     warehouse = Connection.objects.create(organization=organization, name="Demo warehouse", type="sqlite",
-                                          configuration={"path": str(tmp_path / "warehouse.sqlite3")})
+                                          configuration={"path": f"{uuid.uuid4().hex}.sqlite3"})
     return salesforce, warehouse
 
 

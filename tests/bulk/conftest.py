@@ -62,8 +62,9 @@ def hubspot(connect):
 
 
 @pytest.fixture
-def sqlite_destination(connect, tmp_path):
-    return connect("sqlite", {"path": str(tmp_path / "warehouse.sqlite3")}, name="Demo warehouse")
+def sqlite_destination(connect, tmp_path, settings):
+    settings.FILE_CONNECTIONS_DIR = str(tmp_path)
+    return connect("sqlite", {"path": "warehouse.sqlite3"}, name="Demo warehouse")
 
 
 @pytest.fixture

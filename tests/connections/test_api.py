@@ -274,7 +274,7 @@ def test_connection_types(client):
     data = client.get("/api/connection_types").json()["data"]
     ids = {t["id"] for t in data}
     assert {"snowflake", "postgresql", "mysql", "salesloft", "gong", "linkedinads", "salesforce", "hubspot",
-            "httpapi", "sqlite"} <= ids
+            "httpapi"} <= ids
     salesloft = next(t for t in data if t["id"] == "salesloft")
     assert salesloft["use_oauth"] is True and salesloft["capabilities"]["destination"] is True
     schema = client.get("/api/connection_types/salesforce").json()

@@ -118,6 +118,7 @@ def test_other_organizations_pages_are_404(snowflake):
 
 def test_demo_seed_creates_the_warehouse_connections(organization, warehouse, settings, tmp_path):
     settings.VAR_DIR = tmp_path
+    settings.FILE_CONNECTIONS_DIR = str(tmp_path / demo.DEMO_FILES)
     demo.seed(organization)
     demo.seed(organization)  # idempotent
     connections = {c.name: c for c in Connection.objects.filter(organization=organization)}
@@ -126,5 +127,6 @@ def test_demo_seed_creates_the_warehouse_connections(organization, warehouse, se
     assert snowflake.secrets == {"password": "secret"}
     assert services.check_connection(snowflake).status == ConnectionStatus.HEALTHY
     sqlite = connections["Demo SQLite"]
-    assert sqlite.configuration == {"path": str(tmp_path / demo.SQLITE_FILE)}
+    assert sqlite.configuration == {"path": demo.SQLITE_FILE}
+    assert (tmp_path / demo.DEMO_FILES / demo.SQLITE_FILE).is_file()
     assert services.check_connection(sqlite).status == ConnectionStatus.HEALTHY

