@@ -109,6 +109,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # A transaction takes the write lock when it begins, so a concurrent writer waits for it
+        # (timeout) instead of failing with "database is locked" when it reads before writing.
+        "transaction_mode": "IMMEDIATE",
     }
     # A file, not memory, so that worker processes in tests see the same data;
     # one per test run, so that runs side by side don't share it.
@@ -195,6 +198,7 @@ FILE_CONNECTIONS_DIR = os.environ.get("FILE_CONNECTIONS_DIR", "")
 # still reach: CIDRs or host:port (integrations/egress.py). `make run` allows the sandbox
 # and the demo warehouse.
 EGRESS_ALLOW = [entry.strip() for entry in os.environ.get("EGRESS_ALLOW", "").split(",") if entry.strip()]
+
 # A web request that talks to a tenant's warehouse or provider (connection tests, discovery,
 # previews) ends within PROBE_TIMEOUT_SECONDS; at most PROBE_CONCURRENCY of them run at once
 # per process, which must stay below WEB_THREADS (the waitress threads `make run` starts).

@@ -8,13 +8,15 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
 from console.throttle import wait_seconds
 
 from .errors import error_response
+from .inputs import text_refusal, too_deep, url_refusal
 from .models import IdempotencyRecord
 
 logger = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ class ApiConventionsMiddleware:
         return as_api_error(response)
 
     def handle(self, request):
-        invalid = invalid_json_response(request)
+        invalid = url_refusal(request) or invalid_json_response(request)
         if invalid:
             return invalid
         key = request.headers.get("Idempotency-Key")
@@ -90,8 +92,8 @@ class ApiConventionsMiddleware:
         except Exception:
             record.delete()
             raise
-        if getattr(response, "streaming", False) or response.status_code == 429:
-            record.delete()  # a refusal to start (429) did nothing: the same key may try again
+        if getattr(response, "streaming", False) or "Retry-After" in response:
+            record.delete()  # an answer that asks to be sent again (429, a busy database) is not kept
             return response
         record.status_code = response.status_code
         record.content_type = response.get("Content-Type", "")
@@ -124,10 +126,20 @@ class ApiConventionsMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        if request.path.startswith("/api/") and database_busy(exception):
+            response = error_response(409, "The database is busy with other writes; send the request again.",
+                                      key="database_busy")
+            response["Retry-After"] = "1"
+            return response
         if request.path.startswith("/api/"):
             logger.exception("Unhandled error in %s %s", request.method, request.path)
             return error_response(500, "Internal server error.")
         return None
+
+
+def database_busy(exception) -> bool:
+    """SQLite's answer when another writer held the database for longer than its timeout."""
+    return isinstance(exception, OperationalError) and "database is locked" in str(exception)
 
 
 def over_budget(request) -> float:
@@ -143,12 +155,21 @@ def sha256(*parts) -> str:
 
 
 def invalid_json_response(request):
-    if request.method not in ("POST", "PUT", "PATCH") or not request.body.strip():
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return error_response(413, "Request body is larger than this API accepts.", key="request_too_large")
+    if not body.strip():
         return None
     if "json" not in request.content_type and request.content_type not in ("", "text/plain"):
         return None
     try:
-        json.loads(request.body)
+        refusal = too_deep(body.decode("utf-8"))
+        if refusal:
+            return refusal
+        document = json.loads(body)
     except UnicodeDecodeError:
         return error_response(400, "Request body is not valid UTF-8.", key="invalid_json")
     except json.JSONDecodeError as error:
@@ -159,7 +180,7 @@ def invalid_json_response(request):
             key="invalid_json",
             metadata={"line": error.lineno, "column": error.colno, "position": error.pos},
         )
-    return None
+    return text_refusal(document)
 
 
 def as_api_error(response):

@@ -39,4 +39,6 @@ def PagedEnvelope(schema):
     )
 
 
-ERRORS = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody}
+# Any operation may also answer 409 (a busy database), 413, 414 (too large a body or URL) and 429.
+ERRORS = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody,
+          414: ErrorBody, 422: ErrorBody, 429: ErrorBody}

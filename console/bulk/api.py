@@ -21,7 +21,6 @@ from .models import BulkExecution, BulkSchemaExecution, BulkSync
 router = Router(tags=["Bulk syncs"])
 
 ERRORS_WITH_CONFLICT = {**ERRORS, 409: ERRORS[400]}
-ERRORS_WITH_SOURCE = {**ERRORS, 502: ERRORS[400]}
 
 
 class Loose(Schema):
@@ -255,7 +254,7 @@ def list_status(request, all: bool = False, active: bool | None = None,
     ]}
 
 
-@router.get("/bulk/syncs/{id}", response={200: Envelope(BulkSyncOut), **ERRORS_WITH_SOURCE})
+@router.get("/bulk/syncs/{id}", response={200: Envelope(BulkSyncOut), **ERRORS})
 def get_bulk_sync(request, id: UUID, refresh_schemas: bool = False):
     sync = sync_of(request, id)
     if refresh_schemas:
@@ -282,21 +281,21 @@ def activate_bulk_sync(request, id: UUID, payload: ActivateIn):
 
 
 def from_source(read):
-    """The source's answer, or a 502 saying why the source could not be read."""
+    """The source's answer, or a 400 saying why the source could not be read."""
     try:
         return read()
     except ConnectorError as error:
-        raise ApiError(502, f"Could not read the source's objects: {error}", key="source_discovery_failed") from error
+        raise ApiError(400, f"Could not read the source's objects: {error}", key="source_discovery_failed") from error
 
 
-@router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS_WITH_SOURCE},
+@router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS},
             summary="The source's objects, selected or not, with the fields of selected ones")
 def list_schemas(request, id: UUID):
     sync = sync_of(request, id)
     return {"data": from_source(lambda: services.schemas_data(sync))}
 
 
-@router.get("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS_WITH_SOURCE})
+@router.get("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS})
 def get_schema(request, id: UUID, schema_id: str):
     sync = sync_of(request, id)
     found = from_source(lambda: services.schemas_data(sync, schema_id=schema_id))

@@ -17,7 +17,7 @@ from .models import Sync
 
 router = Router(tags=["Model syncs"])
 
-ERRORS_WITH_CONFLICT = {**ERRORS, 409: ERRORS[400], 502: ERRORS[400]}
+ERRORS_WITH_CONFLICT = {**ERRORS, 409: ERRORS[400]}
 
 
 class Loose(Schema):

@@ -294,7 +294,7 @@ def resolve_target(organization, target) -> Target:
     except targets.UnknownTarget as error:
         raise field_error("target.create" if create else "target.object", str(error)) from None
     except ConnectorError as error:
-        raise ApiError(502, f"Could not read the target's objects: {error}", key="target_discovery_failed") from None
+        raise ApiError(400, f"Could not read the target's objects: {error}", key="target_discovery_failed") from None
     return Target(connection, obj, {f.id: f for f in found})
 
 
@@ -319,7 +319,7 @@ def clean_creation(target: Target, create: dict) -> dict:
         try:
             values = [v["value"] for v in targets.creation_property(target.connection, prop["id"])["values"]]
         except ConnectorError as error:
-            raise ApiError(502, f"Could not read the values of {prop['id']}: {error}", key="target_discovery_failed") from None
+            raise ApiError(400, f"Could not read the values of {prop['id']}: {error}", key="target_discovery_failed") from None
         if str(create[prop["id"]]) not in values:
             shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
             raise field_error(f"target.create.{prop['id']}", f"'{create[prop['id']]}' is not one of: {shown or 'no values'}")

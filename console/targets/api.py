@@ -111,7 +111,7 @@ def provider_errors():
     except services.UnknownTarget as error:
         raise ApiError(404, str(error)) from error
     except ConnectorError as error:
-        raise ApiError(502, f"Target discovery failed: {error}", key="target_discovery_failed") from error
+        raise ApiError(400, f"Target discovery failed: {error}", key="target_discovery_failed") from error
 
 
 def list_target_objects(request, id, include_target_creation_values=False, refresh=False):

@@ -147,7 +147,7 @@ def test_an_unreachable_source_is_named(bulk_api, body, fake_source):
     assert refused.status_code == 400 and error_field(refused) == "source_connection_id"
     assert "connection refused" in refused.json()["message"]
     answer = bulk_api.get(f"/api/bulk/syncs/{sync['id']}?refresh_schemas=true")
-    assert answer.status_code == 502 and answer.json()["key"] == "source_discovery_failed"
+    assert answer.status_code == 400 and answer.json()["key"] == "source_discovery_failed"
 
 
 def test_update_replaces_the_definition_and_forgets_cursors_of_objects_left_out(bulk_api, body):

@@ -3,10 +3,14 @@ live_server), a real Celery worker on the e2e queue and the sandbox.
 
 `live` is an httpx client for the API of the live server, signed with an admin
 key of the `organization` fixture; `live.url` is the server's base URL.
+`serve_console(**environment)` serves the console as `make run` does instead.
 """
 
 import ipaddress
+import os
 import socket
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -22,6 +26,8 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures)
     warehouse,
     worker_env,
 )
+from console.system.management.commands.rundemo import web_command
+from tests.conftest import ROOT, database_url_for_tests, free_port, wait_for_port
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.worker]
@@ -111,3 +117,25 @@ def live(live_server, api_key):
                       timeout=30.0) as client:
         client.url = live_server.url
         yield client
+
+
+@pytest.fixture
+def serve_console(redis_url, tmp_path):
+    """serve_console(**environment) -> the base URL of the console served by waitress with
+    WEB_THREADS threads, as `make run` starts it, in a process of its own on the test database
+    (a test that uses it commits its data: django_db(transaction=True))."""
+    processes = []
+
+    def start(**environment):
+        port = free_port()
+        env = dict(os.environ, DATABASE_URL=database_url_for_tests(), REDIS_URL=redis_url, **environment)
+        with open(tmp_path / f"web-{port}.log", "wb") as log:
+            processes.append(subprocess.Popen(web_command(sys.executable, port), cwd=ROOT, env=env, stdout=log,
+                                              stderr=subprocess.STDOUT))
+        wait_for_port(port)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=15)

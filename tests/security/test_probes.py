@@ -8,11 +8,8 @@ answer within a second, a ninth check is refused at once (429 with Retry-After),
 each of the eight ends with a timeout error that names its host.
 """
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from console.system.management.commands.rundemo import web_command
-from tests.conftest import ROOT, database_url_for_tests, free_port, wait_for_port
+from tests.conftest import free_port
 
 PROBE_SECONDS = 3  # PROBE_TIMEOUT_SECONDS of the served console
 TIMED_OUT = re.compile(r"no answer (from \S+ )?within \d+ s", re.IGNORECASE)
@@ -84,24 +80,12 @@ def hosts():
 
 
 @pytest.fixture
-def console_url(hosts, redis_url, tmp_path):
-    """The console served by waitress as `make run` starts it; Snowflake's endpoint hangs."""
+def console_url(hosts, serve_console):
+    """The console as `make run` serves it, allowed to reach the test's hosts; Snowflake's endpoint hangs."""
     silent, unaccepting, closed = hosts
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url_for_tests(), REDIS_URL=redis_url,
-               PROBE_TIMEOUT_SECONDS=str(PROBE_SECONDS),
-               EGRESS_ALLOW=f"{silent.place},{unaccepting.place},{closed.place}",
-               SNOWFLAKE_ENDPOINT=f"http://{silent.place}")
-    log = tmp_path / "web.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(web_command(sys.executable, port), cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    return serve_console(PROBE_TIMEOUT_SECONDS=str(PROBE_SECONDS),
+                         EGRESS_ALLOW=f"{silent.place},{unaccepting.place},{closed.place}",
+                         SNOWFLAKE_ENDPOINT=f"http://{silent.place}")
 
 
 def warehouse(type_id: str, host: HangingHost) -> dict:

@@ -65,7 +65,7 @@ def test_unknown_target_and_non_target_connections(api, target, snowflake, other
     assert no_creation.status_code == 404
 
 
-def test_provider_failure_is_a_502_in_the_providers_words(api, target, sandbox):
+def test_provider_failure_is_a_400_in_the_providers_words(api, target, sandbox):
     salesloft = target("salesloft")
     from console.targets import services
 
@@ -81,5 +81,5 @@ def test_provider_failure_is_a_502_in_the_providers_words(api, target, sandbox):
         response = api.get(f"/api/connections/{salesloft.pk}/modelsync/targetobjects")
     finally:
         services.open_session = original
-    assert response.status_code == 502
+    assert response.status_code == 400 and response.json()["key"] == "target_discovery_failed"
     assert "credentials" in response.json()["message"]
