@@ -18,7 +18,7 @@ from django.test import Client
 
 from console.connections.models import Connection
 from integrations.base import MASK
-from tests.e2e.conftest import http_receiver, http_receiver_server, model_of  # noqa: F401  (fixtures)
+from tests.e2e.conftest import model_of  # noqa: F401  (fixture; the receiver comes from the suite's conftest)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
