@@ -56,8 +56,12 @@ def test_a_stream_stopped_early_does_not_read_the_rest(source):
 def test_query_errors_and_read_only(source):
     with pytest.raises(QueryError, match="1054: Unknown column 'gold'"):
         source.preview("SELECT contact_id FROM salesforce_contacts WHERE subscription_plan = gold")
-    with pytest.raises(QueryError, match="READ ONLY"):
+    with pytest.raises(QueryError, match="Only a SELECT"):
         list(source.stream("DELETE FROM users"))
+    import pymysql
+
+    with source.connection().cursor() as cursor, pytest.raises(pymysql.Error, match="READ ONLY"):
+        cursor.execute("DELETE FROM users")  # the session itself only reads
 
 
 def test_wrong_password_and_unreachable_host(mysql_config, closed_port):
