@@ -28,6 +28,7 @@ from integrations.demo import warehouse as demo
 from integrations.warehouses.snowflake import SnowflakeSource
 from tests.conftest import ROOT, allow_egress, database_url_for_tests
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
+from tests.shared import shared
 from tests.targets.sessions import access_token
 from tests.writers.conftest import Inspector
 
@@ -89,20 +90,27 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory):
-    with demo.running_fakesnow(tmp_path_factory.mktemp("e2e-fakesnow"), rows=ROWS) as endpoint:
+    # shared: the suites that import these fixtures and the e2e worker see one warehouse, receiver and worker
+    with shared("demo_warehouse", lambda: demo.running_fakesnow(tmp_path_factory.mktemp("e2e-fakesnow"),
+                                                                 rows=ROWS)) as endpoint:
         allow_egress(endpoint)
         yield endpoint
 
 
 @pytest.fixture(scope="session")
 def http_receiver_server():
-    receiver = HttpReceiver().start()
-    allow_egress(receiver.url)
-    yield receiver
-    receiver.stop()
+    with shared("http_receiver", HttpReceiver) as receiver:
+        allow_egress(receiver.url)
+        yield receiver
 
 
 @pytest.fixture
@@ -124,9 +132,9 @@ def worker_env(redis_url, sandbox_server, demo_warehouse, http_receiver_server, 
 
 @pytest.fixture(scope="session")
 def e2e_worker(django_db_setup, worker_env, tmp_path_factory):
-    worker = Worker(worker_env, tmp_path_factory.mktemp("e2e-worker") / "worker.log").start()
-    yield worker
-    worker.stop()
+    with shared("e2e_worker", lambda: Worker(worker_env, tmp_path_factory.mktemp("e2e-worker") / "worker.log")) \
+            as worker:
+        yield worker
 
 
 @pytest.fixture

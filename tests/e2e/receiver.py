@@ -50,6 +50,12 @@ class HttpReceiver:
         self.server.shutdown()
         self.server.server_close()
 
+    def __enter__(self) -> HttpReceiver:
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
     def reset(self):
         with self.lock:
             self.requests.clear()

@@ -8,18 +8,29 @@
 before every test, settings included.
 """
 
+from contextlib import contextmanager
+
 import pytest
 
 from integrations.sandbox import SandboxServer
 from tests.conftest import allow_egress
+from tests.shared import shared
+
+
+@contextmanager
+def started_sandbox():
+    server = SandboxServer(port=0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    server = SandboxServer(port=0).start()
-    allow_egress(server.url)
-    yield server
-    server.stop()
+    with shared("sandbox", started_sandbox) as server:  # one for every conftest that imports this
+        allow_egress(server.url)
+        yield server
 
 
 @pytest.fixture
