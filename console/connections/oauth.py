@@ -29,7 +29,7 @@ from integrations.base import ConnectionFailed, NeedsReconnect
 from integrations.connection_types import ConnectionType, short_text
 from integrations.egress import EgressTransport
 
-from . import services
+from . import probes, services
 from .models import Connection, ConnectionStatus, OAuthState
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ STATE_LIFETIME = timedelta(minutes=10)
 CALLBACK_PATH = "/connections/oauth/callback"
 REFRESH_MARGIN = 60  # seconds before expiry at which a token is renewed
 TOKEN_TIMEOUT = 20
+RENEWAL_WAIT = 60  # seconds a renewal waits for another process's renewal of the same connection
 SANDBOX_CLIENT = ("sandbox-client", "sandbox-secret")
 
 
@@ -160,7 +161,7 @@ def finish_authorization(params: dict, user) -> Outcome:
     if kind.oauth.pkce:
         data["code_verifier"] = record.code_verifier
     try:
-        body = request_token(kind, config, data)
+        body = request_token(kind, config, data, deadline=probes.deadline())  # a web request waits
     except (ConnectionFailed, NeedsReconnect) as error:
         message = f"Could not complete the authorization: {services.without_secrets(str(error), connection)}"
         services.set_status(connection, ConnectionStatus.PENDING_AUTH, message)
@@ -174,9 +175,9 @@ def finish_authorization(params: dict, user) -> Outcome:
                    record.redirect_url)
 
 
-def request_token(kind: ConnectionType, config: dict, data: dict) -> dict:
-    """POST to the provider's token endpoint. A refusal (4xx) raises NeedsReconnect,
-    an unreachable or failing endpoint ConnectionFailed."""
+def request_token(kind: ConnectionType, config: dict, data: dict, deadline: float | None = None) -> dict:
+    """POST to the provider's token endpoint, done by `deadline` (time.monotonic()) when given.
+    A refusal (4xx) raises NeedsReconnect, an unreachable or failing endpoint ConnectionFailed."""
     client_id, client_secret = client_credentials(kind, config)
     auth = None
     if kind.oauth.client_auth == "basic":
@@ -185,7 +186,7 @@ def request_token(kind: ConnectionType, config: dict, data: dict) -> dict:
         data = {**data, "client_id": client_id, "client_secret": client_secret}
     url = endpoint_url(kind, kind.oauth.token, config)
     try:
-        with httpx.Client(transport=EgressTransport(), timeout=TOKEN_TIMEOUT) as client:
+        with httpx.Client(transport=EgressTransport(), timeout=seconds_until(deadline, TOKEN_TIMEOUT)) as client:
             response = client.post(url, data=data, auth=auth, headers={"Accept": "application/json"})
     except httpx.HTTPError as error:
         raise ConnectionFailed(f"Could not reach {kind.name}'s token endpoint: {error}") from None
@@ -222,24 +223,25 @@ def fresh(config: dict) -> bool:
     return expiry is None or float(expiry) - REFRESH_MARGIN > time.time()
 
 
-def renew_token(connection: Connection, stale_token: str | None) -> dict:
+def renew_token(connection: Connection, stale_token: str | None, deadline: float | None = None) -> dict:
     """A usable access token for the connection: the stored one if another worker
     already replaced `stale_token`, otherwise a new one from the provider. One
-    renewal at a time per connection (Redis lock + row lock). Returns the merged
-    configuration. A refused refresh marks the connection needs_reconnect."""
+    renewal at a time per connection (Redis lock + row lock); a web request's probe
+    waits for neither past its `deadline`. Returns the merged configuration. A refused
+    refresh marks the connection needs_reconnect."""
     kind = services.connection_type(connection.type)
     if connection._state.adding:  # an unsaved configuration under test
         config = services.connection_config(connection)
-        tokens = tokens_from(kind, request_token(kind, config, grant(kind, config)))
+        tokens = tokens_from(kind, request_token(kind, config, grant(kind, config), deadline))
         connection.secrets = {**connection.secrets, **tokens}
         return services.connection_config(connection)
     try:
-        with renewal_lock(connection.pk), transaction.atomic():
+        with renewal_lock(connection.pk, seconds_until(deadline, RENEWAL_WAIT)), transaction.atomic():
             locked = Connection.objects.select_for_update().get(pk=connection.pk)
             config = services.connection_config(locked)
             if fresh(config) and config["oauth_access_token"] != stale_token:
                 return config
-            tokens = tokens_from(kind, request_token(kind, config, grant(kind, config)))
+            tokens = tokens_from(kind, request_token(kind, config, grant(kind, config), deadline))
             locked.secrets = {**locked.secrets, **tokens}
             locked.save(update_fields=["encrypted_secrets", "updated_at"])
             logger.info("Renewed the OAuth token of connection %s", connection.pk)
@@ -259,12 +261,19 @@ def grant(kind: ConnectionType, config: dict) -> dict:
     return {"grant_type": "refresh_token", "refresh_token": config["oauth_refresh_token"]}
 
 
+def seconds_until(deadline: float | None, longest: float) -> float:
+    """What is left until the deadline (at least a second), at most `longest`."""
+    if deadline is None:
+        return longest
+    return max(1.0, min(longest, deadline - time.monotonic()))
+
+
 @contextmanager
-def renewal_lock(connection_id):
+def renewal_lock(connection_id, wait: float = RENEWAL_WAIT):
     """A Redis lock per connection, so that only one process renews (refresh tokens
     may rotate: a second renewal with the old one would be refused)."""
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-    lock = client.lock(f"connections:token-renewal:{connection_id}", timeout=60, blocking_timeout=60)
+    lock = client.lock(f"connections:token-renewal:{connection_id}", timeout=60, blocking_timeout=wait)
     try:
         acquired = lock.acquire()
     except redis.RedisError:

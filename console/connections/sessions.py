@@ -30,8 +30,9 @@ SHORT_RATE_WAIT = 15.0  # seconds of 429 waits a page's discovery call accepts
 
 
 class OAuthTokenAuth(httpx.Auth):
-    def __init__(self, connection: Connection, config: dict):
+    def __init__(self, connection: Connection, config: dict, deadline: float | None = None):
         self.connection = connection
+        self.deadline = deadline
         self.token = config["oauth_access_token"]
         self.expiry = config.get("oauth_token_expiry")
         self.lock = threading.Lock()
@@ -54,7 +55,7 @@ class OAuthTokenAuth(httpx.Auth):
         with self.lock:
             if self.token != stale and not self.expiring():
                 return  # another thread of this session already renewed
-            config = oauth.renew_token(self.connection, stale)
+            config = oauth.renew_token(self.connection, stale, self.deadline)
             self.token = config["oauth_access_token"]
             self.expiry = config.get("oauth_token_expiry")
 
@@ -77,8 +78,8 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
             raise ConnectionFailed(f"The {kind.name} connection {connection.name!r} is not authorized yet: "
                                    "connect it first.")
         if not oauth.fresh(config):
-            config = oauth.renew_token(connection, config.get("oauth_access_token"))
-        auth = OAuthTokenAuth(connection, config)
+            config = oauth.renew_token(connection, config.get("oauth_access_token"), deadline)
+        auth = OAuthTokenAuth(connection, config, deadline)
     else:
         auth = module.static_auth(config)
     base_url = module.api_url(config, settings.SANDBOX_URL)

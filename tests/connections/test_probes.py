@@ -5,6 +5,7 @@ import json
 import pytest
 
 from console.connections import probes
+from console.connections import services as connection_services
 from console.connections.models import Connection, ConnectionStatus
 from tests.conftest import free_port
 
@@ -69,3 +70,26 @@ def test_the_console_says_why_a_check_is_refused(console, organization, all_slot
     assert b"1 connection checks are already running" in page.content
     connection.refresh_from_db()
     assert connection.status == ConnectionStatus.HEALTHY and connection.checked_at is None
+
+
+def test_a_token_renewal_in_a_check_ends_by_the_probe_deadline(organization, settings):
+    """A token endpoint that never answers: the check ends at PROBE_TIMEOUT_SECONDS, unhealthy, saying why."""
+    import socket
+    import time
+
+    silent = socket.create_server(("127.0.0.1", 0))  # connections complete in the backlog; none is answered
+    place = f"127.0.0.1:{silent.getsockname()[1]}"
+    settings.SANDBOX_URL = f"http://{place}"
+    settings.EGRESS_ALLOW = [*settings.EGRESS_ALLOW, place]
+    settings.PROBE_TIMEOUT_SECONDS = 2
+    connection = Connection.objects.create(
+        organization=organization, name="Salesloft", type="salesloft", configuration={"auth_method": "oauth"},
+        secrets={"oauth_access_token": "stale", "oauth_refresh_token": "r", "oauth_token_expiry": time.time() - 1})
+    started = time.monotonic()
+    try:
+        checked = connection_services.check_connection(connection)
+    finally:
+        silent.close()
+    assert time.monotonic() - started < 4  # the probe's bound, not the token endpoint's 20 s timeout
+    assert checked.status == ConnectionStatus.UNHEALTHY
+    assert checked.status_message.startswith("Could not reach Salesloft's token endpoint")
