@@ -18,6 +18,7 @@ from sqlglot.errors import ParseError, TokenError
 from integrations.base import QueryError
 
 DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "snowflake": "snowflake", "sqlite": "sqlite"}
+LONGEST = 100_000  # characters; parsing takes about half a second at this length
 
 # Nodes that write, lock, run other statements or reach outside the query, wherever they appear.
 FORBIDDEN = (
@@ -37,6 +38,8 @@ def check_read_only(query: str, type_id: str) -> None:
     """Raise QueryRefused unless `query` is one SELECT (or WITH ... SELECT, or a set operation
     of selects) that writes nothing, in the dialect of the warehouse type `type_id`."""
     dialect = DIALECTS[type_id]
+    if len(query) > LONGEST:
+        raise QueryRefused(f"The query is longer than {LONGEST:,} characters.")
     try:
         if dialect == "mysql":
             refuse_executable_comments(query)
@@ -44,6 +47,8 @@ def check_read_only(query: str, type_id: str) -> None:
     except (ParseError, TokenError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise QueryRefused(f"The query could not be read as one {dialect} statement ({reason}).") from None
+    except RecursionError:
+        raise QueryRefused("The query is nested too deeply to be checked.") from None
     if len(statements) != 1:
         raise QueryRefused(f"The query holds {len(statements)} statements; give exactly one SELECT.")
     statement = statements[0]

@@ -101,6 +101,14 @@ def test_dialect_specific_reads_pass(type_id, query):
     check_read_only(query, type_id)
 
 
+@pytest.mark.parametrize("type_id", TYPES)
+def test_a_query_too_long_or_too_deep_to_check_is_refused_not_crashed_on(type_id):
+    with pytest.raises(QueryRefused, match="longer than 100,000 characters"):
+        check_read_only("SELECT 1 AS x" + " " * 100_000, type_id)
+    with pytest.raises(QueryRefused, match="nested too deeply"):
+        check_read_only("SELECT " + "(" * 2000 + "1" + ")" * 2000, type_id)
+
+
 def test_clean_query_checks_before_it_returns_the_text():
     assert clean_query("  SELECT 1 ;; ", "postgresql") == "SELECT 1"
     with pytest.raises(QueryRefused, match="not DELETE"):
