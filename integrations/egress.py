@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -34,6 +35,7 @@ PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
 SHARED = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 WIDENS = "(EGRESS_ALLOW widens this)"
+HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*")
 
 # rule: (what one such address is, what the console does not connect to)
 RULES = {
@@ -155,7 +157,7 @@ class Policy:
         """The addresses `host` resolves to that the policy allows, to connect to instead of
         the name; EgressRefused when there are none. DNS failures raise socket.gaierror."""
         check_port(port)
-        host = plain_host(host)
+        host = checked_name(host)
         allowed, refused = [], None
         for text in (self.resolver or system_resolver)(host, port):
             address = unwrapped(ipaddress.ip_address(text))
@@ -172,7 +174,7 @@ class Policy:
         """The check made before saving a host: numeric addresses in any spelling and
         localhost names are judged now; other names when they are connected to."""
         check_port(port)
-        host = plain_host(host)
+        host = checked_name(host)
         if host == "localhost" or host.endswith(".localhost"):
             candidates = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
         else:
@@ -191,13 +193,21 @@ class Policy:
         check_scheme(parsed.scheme)
         if not parsed.host:
             raise EgressRefused(f"{url!r} names no host", "url")
-        self.check_host(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+        self.check_host(parsed.raw_host.decode("ascii"), parsed.port or (443 if parsed.scheme == "https" else 80))
 
 
 def check_scheme(scheme: str):
     if scheme not in SCHEMES:
         shown = f"{scheme}:" if scheme else "a URL without a scheme"
         raise EgressRefused(f"{shown} is not allowed; this console connects only over http and https", "scheme")
+
+
+def checked_name(host: str) -> str:
+    """The host in plain form, if it is an address or a DNS name (not a path, a list or a URL)."""
+    host = plain_host(host)
+    if not (HOST_NAME.fullmatch(host) or numeric_address(host)):
+        raise EgressRefused(f"{host!r} is not a host name or an address", "host")
+    return host
 
 
 def check_port(port):

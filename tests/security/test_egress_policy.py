@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from console import egress as console_egress
 from console.connections.services import ConfigurationInvalid, clean_configuration
 from console.engine import notifications
+from console.engine.forms import NotificationsForm
 from console.engine.models import Event, Webhook
 from integrations import catalogue, egress
 from integrations.base import ConnectionFailed
@@ -57,6 +58,15 @@ def test_loopback_hosts_of_warehouse_fields_are_refused_in_every_spelling(host):
     with pytest.raises(EgressRefused) as refused:
         Policy().check_host(host, 5432)
     assert refused.value.rule == "loopback"
+
+
+@pytest.mark.parametrize("host", ["/var/run/postgresql", "db1,db2", "db.example.com/x", "host name", "evil.example#"])
+def test_a_host_field_holds_a_host_and_nothing_else(host):
+    policy = Policy(["0.0.0.0/0"], resolver=lambda name, port: pytest.fail(f"{name!r} was resolved"))
+    for check in (policy.check_host, policy.allowed_addresses):
+        with pytest.raises(EgressRefused) as refused:
+            check(host, 5432)
+        assert (refused.value.rule, str(refused.value)) == ("host", f"{host!r} is not a host name or an address")
 
 
 def test_the_message_names_the_rule_and_the_address():
@@ -248,6 +258,15 @@ def test_the_port_of_a_host_field_comes_from_the_configuration(settings):
     clean_configuration(kind, {"hostname": "127.0.0.1", "port": 15432, "database": "d", "username": "u"})
     with pytest.raises(ConfigurationInvalid, match="loopback"):
         clean_configuration(kind, {"hostname": "127.0.0.1", "database": "d", "username": "u"})  # 5432
+
+
+def test_the_console_webhook_form_refuses_an_address(settings):
+    settings.EGRESS_ALLOW = []
+    form = NotificationsForm(data={"endpoint": "http://169.254.169.254/hook", "secret": "s", "enabled": "on",
+                                   "emails": ""})
+    assert not form.is_valid()
+    assert form.errors["endpoint"] == ["169.254.169.254 is a link-local address; this console does not connect to "
+                                       "link-local addresses (EGRESS_ALLOW widens this)"]
 
 
 @pytest.mark.django_db
