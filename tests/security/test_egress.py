@@ -15,10 +15,10 @@ import pytest
 from console.connections.models import Connection
 from integrations import egress
 from tests.e2e.conftest import model_of  # noqa: F401  (fixture)
+from tests.security.conftest import run_sync
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-TERMINAL = ("completed", "failed", "canceled", "interrupted")
 LOOPBACK = "a loopback address; this console does not connect to loopback addresses (EGRESS_ALLOW widens this)"
 
 
@@ -114,19 +114,6 @@ def test_a_name_that_resolves_to_loopback_passes_the_form_and_is_refused_when_co
     assert trap.connections == 0
 
 
-def run(live, sync_id) -> dict:
-    started = live.post(f"/api/syncs/{sync_id}/executions", json={})
-    assert started.status_code == 200, started.text
-    execution_id = started.json()["data"]["id"]
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        execution = live.get(f"/api/syncs/{sync_id}/executions/{execution_id}").json()["data"]
-        if execution["status"] in TERMINAL:
-            return execution
-        time.sleep(0.2)
-    raise AssertionError(f"the run did not end: {execution}")
-
-
 def test_the_worker_refuses_a_stored_target_before_connecting(
         live, live_server, redis_url, trap, e2e, e2e_worker, http_receiver, organization, connection_of,
         model_of):  # noqa: F811
@@ -145,7 +132,7 @@ def test_the_worker_refuses_a_stored_target_before_connecting(
         assert sync.status_code == 200, sync.text
         return sync.json()["data"]["id"]
 
-    allowed = run(live, new_sync())  # an allowed endpoint is reached: the refusals below are the policy's
+    allowed = run_sync(live, new_sync())  # an allowed endpoint is reached: the refusals below are the policy's
     assert (allowed["status"], allowed["counts"]["error"]) == ("completed", 0), allowed
     assert [r.path for r in http_receiver.requests] == ["/hook"] * 3
 
@@ -157,7 +144,7 @@ def test_the_worker_refuses_a_stored_target_before_connecting(
                       (f"http://127.0.0.1:{redis}/", f"127.0.0.1 is {LOOPBACK}"),
                       (f"http://127.0.0.1:{console}/api/me", f"127.0.0.1 is {LOOPBACK}")]:
         Connection.objects.filter(pk=target.pk).update(configuration={"url": url, "method": "POST"})
-        failed = run(live, new_sync())
+        failed = run_sync(live, new_sync())
         assert (failed["status"], failed["errors"]) == ("failed", [says]), (url, failed)
     assert trap.connections == 0
     assert len(http_receiver.requests) == 3

@@ -9,7 +9,6 @@ or the worker's log, not even when the receiver quotes it back in its refusals.
 """
 
 import logging
-import time
 
 import httpx
 import pytest
@@ -19,12 +18,12 @@ from django.test import Client
 from console.connections.models import Connection
 from integrations.base import MASK
 from tests.e2e.conftest import model_of  # noqa: F401  (fixture; the receiver comes from the suite's conftest)
+from tests.security.conftest import run_sync
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SECRET = "hdr-1f3b9c-live-never-shown"
 ROWS = 5
-TERMINAL = ("completed", "failed", "canceled", "interrupted")
 
 
 @pytest.fixture
@@ -41,19 +40,6 @@ def pages(live_server, org_admin):
 def configuration(receiver, health="/health") -> dict:
     return {"url": f"{receiver.url}/hook", "healthcheck": f"{receiver.url}{health}",
             "headers": [{"name": "X-Api-Key", "value": SECRET}, {"name": "X-Source", "value": "console"}]}
-
-
-def run(live, sync_id) -> dict:
-    started = live.post(f"/api/syncs/{sync_id}/executions", json={})
-    assert started.status_code == 200, started.text
-    execution_id = started.json()["data"]["id"]
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        execution = live.get(f"/api/syncs/{sync_id}/executions/{execution_id}").json()["data"]
-        if execution["status"] in TERMINAL:
-            return execution
-        time.sleep(0.2)
-    raise AssertionError(f"the run did not end: {execution}")
 
 
 def test_a_header_value_never_leaves_in_a_response_page_or_log(
@@ -99,7 +85,7 @@ def test_a_header_value_never_leaves_in_a_response_page_or_log(
     sync = live.post("/api/syncs", json=body)
     assert sync.status_code == 200, sync.text
     sync_id = sync.json()["data"]["id"]
-    completed = run(live, sync_id)
+    completed = run_sync(live, sync_id)
     assert (completed["status"], completed["counts"]["error"]) == ("completed", 0), completed
     hooks = [r for r in http_receiver.requests if r.path == "/hook"]
     assert len(hooks) == ROWS and {r.headers["x-api-key"] for r in hooks} == {SECRET}
@@ -110,7 +96,7 @@ def test_a_header_value_never_leaves_in_a_response_page_or_log(
     refused_sync = live.post("/api/syncs", json={**body, "name": "Refused rows"})
     assert refused_sync.status_code == 200, refused_sync.text
     sync_id = refused_sync.json()["data"]["id"]
-    failing = run(live, sync_id)
+    failing = run_sync(live, sync_id)
     assert failing["counts"]["error"] == ROWS, failing["counts"]
     hooks = [r for r in http_receiver.requests if r.path == "/hook"]
     assert len(hooks) == 2 * ROWS and {r.headers["x-api-key"] for r in hooks} == {SECRET}
