@@ -20,7 +20,7 @@ from console.accounts.services import create_api_key
 from console.connections.models import Connection
 from integrations.files import FILES_OFF
 from tests.e2e.conftest import model_of  # noqa: F401  (fixture)
-from tests.security.test_secrets import run
+from tests.security.conftest import run_sync
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -192,30 +192,33 @@ def sync_to(live, target_id, model) -> str:
     return made.json()["data"]["id"]
 
 
-def test_the_worker_neither_reads_the_consoles_database_nor_runs_a_write(
-        live, e2e, e2e_worker, connection_of, model_of, warehouse, receiver_target, http_receiver,  # noqa: F811
-        organization, session_key):
-    if database.vendor != "sqlite":
-        pytest.skip("the console's database is not a file here")
+def test_the_worker_reads_none_of_the_consoles_files(live, e2e, e2e_worker, model_of, receiver_target,  # noqa: F811
+                                                   http_receiver, organization, session_key):
     logged_before = len(e2e_worker.log())
-    stored = Connection.objects.create(organization=organization, name="Old file", type="sqlite",
-                                       configuration={"path": database.settings_dict["NAME"]})
-    sessions = model_of(stored, "SELECT session_key AS email FROM django_session", ["email"])
-    failed = run(live, sync_to(live, receiver_target, sessions))
-    assert failed["status"] == "failed", failed
-    assert "outside the console's folder" in failed["errors"][0] and session_key not in str(failed)
-
-    table = warehouse.copy("users", 5)
-    before = warehouse.execute(f"SELECT count(*) FROM {table}")
-    deleting = model_of(connection_of("snowflake"), f"DELETE FROM {table}", ["email"])
-    refused = run(live, sync_to(live, receiver_target, deleting))
-    assert refused["status"] == "failed" and "Only a SELECT" in refused["errors"][0], refused
-    assert warehouse.execute(f"SELECT count(*) FROM {table}") == before
-
+    for path in console_files():
+        stored = Connection.objects.create(organization=organization, name=f"Old {path.name}", type="sqlite",
+                                           configuration={"path": str(path)})
+        sessions = model_of(stored, "SELECT session_key AS email FROM django_session", ["email"])
+        failed = run_sync(live, sync_to(live, receiver_target, sessions))
+        assert failed["status"] == "failed", failed
+        assert "outside the console's folder" in failed["errors"][0] and session_key not in str(failed)
     assert not [r for r in http_receiver.requests if r.path == "/hook"]
     worker_log = e2e_worker.log()[logged_before:]
-    assert worker_log.count("] received") >= 2, "the worker logged no run: the check would prove nothing"
+    assert worker_log.count("] received") >= len(console_files()), "the worker ran nothing: this would prove nothing"
     assert session_key not in worker_log
+
+
+def test_the_worker_runs_no_stored_model_that_writes(live, e2e, connection_of, model_of, warehouse,  # noqa: F811
+                                                     receiver_target, http_receiver):
+    table = warehouse.copy("users", 5)
+    before = warehouse.execute(f"SELECT * FROM {table} ORDER BY 1")
+    for query, reason in ((f"DELETE FROM {table}", "Only a SELECT"),
+                          (f"SELECT email FROM {table}; DELETE FROM {table}", "2 statements")):
+        writing = model_of(connection_of("snowflake"), query, ["email"])
+        refused = run_sync(live, sync_to(live, receiver_target, writing))
+        assert refused["status"] == "failed" and reason in refused["errors"][0], refused
+    assert warehouse.execute(f"SELECT * FROM {table} ORDER BY 1") == before
+    assert not [r for r in http_receiver.requests if r.path == "/hook"]
 
 
 def test_a_bulk_destination_outside_the_folder_is_neither_created_nor_written(
