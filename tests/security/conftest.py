@@ -112,14 +112,15 @@ def trap():
     trap.close()
 
 
-def run_sync(live, sync_id, timeout: float = 90) -> dict:
-    """Start a run of the sync through the live API and wait for it to end; the execution."""
-    started = live.post(f"/api/syncs/{sync_id}/executions", json={})
+def run_sync(live, sync_id, timeout: float = 90, syncs: str = "/api/syncs") -> dict:
+    """Start a run of the sync through the live API and wait for it to end; the execution.
+    syncs="/api/bulk/syncs" runs a bulk sync."""
+    started = live.post(f"{syncs}/{sync_id}/executions", json={})
     assert started.status_code == 200, started.text
     execution_id = started.json()["data"]["id"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        execution = live.get(f"/api/syncs/{sync_id}/executions/{execution_id}").json()["data"]
+        execution = live.get(f"{syncs}/{sync_id}/executions/{execution_id}").json()["data"]
         if execution["status"] in ("completed", "failed", "canceled", "interrupted"):
             return execution
         time.sleep(0.2)

@@ -240,25 +240,10 @@ def test_a_bulk_destination_outside_the_folder_is_neither_created_nor_written(
             "destination_connection_id": str(destination.pk), "destination_configuration": {"schema": "hubspot"},
             "default_schedule": {"frequency": "manual"}, "schemas": ["contacts"]})
         assert sync.status_code == 200, sync.text
-        execution = bulk_run(live, sync.json()["data"]["id"])
+        execution = run_sync(live, sync.json()["data"]["id"], syncs="/api/bulk/syncs")
         if refusal:
             assert execution["status"] == "failed" and refusal in execution["status_message"], execution
         else:
             assert execution["status"] == "completed", execution
     assert not outside.exists() and not (worker_files / climbing).exists()
     assert (worker_files / inside).is_file()
-
-
-def bulk_run(live, sync_id) -> dict:
-    import time
-
-    started = live.post(f"/api/bulk/syncs/{sync_id}/executions", json={})
-    assert started.status_code == 200, started.text
-    execution_id = started.json()["data"]["id"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        execution = live.get(f"/api/bulk/syncs/{sync_id}/executions/{execution_id}").json()["data"]
-        if execution["status"] in ("completed", "failed", "canceled", "interrupted"):
-            return execution
-        time.sleep(0.2)
-    raise AssertionError(f"the bulk run did not end: {execution}")
