@@ -101,6 +101,20 @@ def worker_files(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("worker-files")
 
 
+@pytest.fixture
+def file_folder(settings, tmp_path) -> Path:
+    """FILE_CONNECTIONS_DIR set to a folder holding a tenant's SQLite file, tenant.sqlite3 (table people)."""
+    import sqlite3
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    with sqlite3.connect(folder / "tenant.sqlite3") as db:
+        db.execute("CREATE TABLE people (email TEXT)")
+        db.execute("INSERT INTO people VALUES ('ada@example.com')")
+    settings.FILE_CONNECTIONS_DIR = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, redis_url, tmp_path_factory, worker_files):
     """A real `celery worker` process on the test database and test Redis."""

@@ -2,7 +2,6 @@
 FILE_CONNECTIONS_DIR, and then only for files inside it that are not the console's own."""
 
 import json
-import sqlite3
 
 import pytest
 from django.db import connection as database
@@ -20,17 +19,6 @@ def post(api, path, body):
 
 def sqlite_body(path):
     return {"name": "Local file", "type": "sqlite", "configuration": {"path": path}}
-
-
-@pytest.fixture
-def files(settings, tmp_path):
-    """FILE_CONNECTIONS_DIR set to a folder holding one SQLite file, tenant.sqlite3."""
-    folder = tmp_path / "files"
-    folder.mkdir()
-    with sqlite3.connect(folder / "tenant.sqlite3") as db:
-        db.execute("CREATE TABLE people (email TEXT)")
-    settings.FILE_CONNECTIONS_DIR = str(folder)
-    return folder
 
 
 def test_without_the_setting_sqlite_is_not_offered(api, console, settings):
@@ -56,7 +44,7 @@ def test_without_the_setting_naming_sqlite_is_a_400_that_says_why(api, settings,
 
 
 def test_a_stored_sqlite_connection_fails_its_check_with_the_reason_once_files_are_off(
-        api, organization, files, settings):
+        api, organization, file_folder, settings):
     stored = Connection.objects.create(organization=organization, name="Kept", type="sqlite",
                                        configuration={"path": "tenant.sqlite3"})
     assert check_connection(stored).status == ConnectionStatus.HEALTHY
@@ -69,7 +57,7 @@ def test_a_stored_sqlite_connection_fails_its_check_with_the_reason_once_files_a
     assert api.get(f"/api/connections/{stored.pk}").status_code == 200
 
 
-def test_with_the_setting_sqlite_is_offered_and_a_file_inside_works(api, files):
+def test_with_the_setting_sqlite_is_offered_and_a_file_inside_works(api, file_folder):
     assert "sqlite" in {kind["id"] for kind in api.get("/api/connection_types").json()["data"]}
     response = post(api, "/api/connections", sqlite_body("tenant.sqlite3"))
     assert response.status_code == 200, response.content
@@ -81,9 +69,9 @@ def test_with_the_setting_sqlite_is_offered_and_a_file_inside_works(api, files):
     ("/etc/passwd", "outside the console's folder"),
     ("link.sqlite3", "outside the console's folder"),
 ])
-def test_a_path_that_leaves_the_folder_is_a_400_on_the_path_field(api, files, tmp_path, path, reason):
+def test_a_path_that_leaves_the_folder_is_a_400_on_the_path_field(api, file_folder, tmp_path, path, reason):
     (tmp_path / "outside.sqlite3").write_bytes(b"")
-    (files / "link.sqlite3").symlink_to(tmp_path / "outside.sqlite3")
+    (file_folder / "link.sqlite3").symlink_to(tmp_path / "outside.sqlite3")
     for validate in (True, False):
         response = post(api, "/api/connections", {**sqlite_body(path), "validate": validate})
         assert response.status_code == 400, response.content

@@ -50,20 +50,6 @@ def preview(client, connection_id, query):
                                                    "configuration": {"query": query}})
 
 
-@pytest.fixture
-def folder(settings, tmp_path):
-    """FILE_CONNECTIONS_DIR, holding a tenant's own SQLite file (tenant.sqlite3)."""
-    import sqlite3
-
-    path = tmp_path / "files"
-    path.mkdir()
-    with sqlite3.connect(path / "tenant.sqlite3") as db:
-        db.execute("CREATE TABLE people (email TEXT)")
-        db.execute("INSERT INTO people VALUES ('ada@example.com')")
-    settings.FILE_CONNECTIONS_DIR = str(path)
-    return path
-
-
 def test_without_the_setting_no_sqlite_connection_can_be_made(live, settings, session_key):
     settings.FILE_CONNECTIONS_DIR = ""
     assert "sqlite" not in {kind["id"] for kind in live.get("/api/connection_types").json()["data"]}
@@ -74,10 +60,10 @@ def test_without_the_setting_no_sqlite_connection_can_be_made(live, settings, se
     assert not Connection.objects.filter(type="sqlite").exists()
 
 
-def test_the_consoles_files_are_no_connections_path(live, settings, folder, tmp_path, session_key):
+def test_the_consoles_files_are_no_connections_path(live, settings, file_folder, tmp_path, session_key):
     for path in console_files():
-        (folder / f"link-{path.name}").symlink_to(path)
-        climb = Path(*[".."] * len(folder.resolve().parts)) / str(path.resolve()).lstrip("/")
+        (file_folder / f"link-{path.name}").symlink_to(path)
+        climb = Path(*[".."] * len(file_folder.resolve().parts)) / str(path.resolve()).lstrip("/")
         for given in (str(path), str(climb), f"link-{path.name}"):
             refused = live.post("/api/connections", json={**sqlite(given), "validate": False})
             assert refused.status_code == 400, (given, refused.text)
@@ -89,7 +75,7 @@ def test_the_consoles_files_are_no_connections_path(live, settings, folder, tmp_
     assert not Connection.objects.filter(type="sqlite").exists()
 
 
-def test_a_stored_connection_to_the_consoles_database_reads_no_session(live, organization, folder, session_key):
+def test_a_stored_connection_to_the_consoles_database_reads_no_session(live, organization, file_folder, session_key):
     """One saved before the rule, or edited in the database: it still reaches nothing."""
     for path in console_files():
         stored = Connection.objects.create(organization=organization, name=f"Old {path.name}", type="sqlite",
@@ -108,7 +94,7 @@ def test_a_stored_connection_to_the_consoles_database_reads_no_session(live, org
         assert refreshed.status_code == 400 and session_key not in refreshed.text
 
 
-def test_attach_in_a_model_query_is_refused_before_it_is_sent(live, folder, tmp_path, session_key):
+def test_attach_in_a_model_query_is_refused_before_it_is_sent(live, file_folder, tmp_path, session_key):
     made = live.post("/api/connections", json=sqlite("tenant.sqlite3"))
     assert (made.status_code, made.json()["data"]["status"]) == (200, "healthy"), made.text
     connection_id = made.json()["data"]["id"]
