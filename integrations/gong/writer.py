@@ -8,7 +8,7 @@ unknown id is that record's error, a prospect already in the flow a success.
 from __future__ import annotations
 
 from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
-from integrations.writers import response_error
+from integrations.responses import provider_words
 
 MAX_PROSPECTS = 200  # per assign call
 ALREADY_ASSIGNED = "InvalidState"
@@ -34,9 +34,9 @@ class FlowWriter(Writer):
     def call(self, path: str, body: dict):
         response = self.http.post(path, json=body)
         if response.status_code == 401:
-            raise ConnectionFailed(f"Gong refused the credentials: {response_error(response)}")
+            raise ConnectionFailed(f"Gong refused the credentials: {provider_words(response)}")
         if response.status_code >= 500:
-            raise ConnectorError(f"Gong answered {response.status_code} to POST {path}: {response_error(response)}")
+            raise ConnectorError(f"Gong answered {response.status_code} to POST {path}: {provider_words(response)}")
         return response
 
     def owner(self) -> str:
@@ -45,7 +45,7 @@ class FlowWriter(Writer):
         if not self.default_owner:
             response = self.http.get("v2/users")
             if response.status_code >= 400:
-                raise ConnectorError(f"Gong did not list its users: {response_error(response)}")
+                raise ConnectorError(f"Gong did not list its users: {provider_words(response)}")
             users = [u for u in response.json().get("users") or [] if u.get("active", True) and u.get("emailAddress")]
             if not users:
                 raise ConnectorError("Gong has no active user to own the flow's to-dos; map FlowOwnerEmail.")
@@ -68,7 +68,7 @@ class FlowWriter(Writer):
                 "flowInstanceOwnerEmail": owner}
         response = self.call("v2/flows/prospects/assign", body)
         if response.status_code >= 400:
-            message = response_error(response)
+            message = provider_words(response)
             for index, record in zip(indexes, records):
                 outcomes[index] = RecordOutcome(record.identity, ok=False, error=message, payload=body)
             return
@@ -97,7 +97,7 @@ class FlowWriter(Writer):
             body = {"crmProspectId": str(record.identity), "flowId": self.flow_id}
             response = self.call("v2/flows/prospects/unassign-flows-by-crm-id", body)
             if response.status_code >= 400:
-                outcomes.append(RecordOutcome(record.identity, ok=False, error=response_error(response),
+                outcomes.append(RecordOutcome(record.identity, ok=False, error=provider_words(response),
                                               payload=body))
             else:
                 outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 import httpx
 
 from integrations.base import BOOLEAN, DATE, DATETIME, NUMBER, STRING, ConnectionFailed, ConnectorError
-from integrations.connection_types import short_text
+from integrations.responses import provider_words
 
 KEY = "id"
 STANDARD_OBJECTS = (("contacts", "Contacts"), ("companies", "Companies"), ("deals", "Deals"), ("tickets", "Tickets"))
@@ -42,9 +42,9 @@ def request(session, method: str, path: str, **kwargs) -> dict | None:
     if response.status_code == 404:
         return None
     if response.status_code == 401:
-        raise ConnectionFailed(f"HubSpot refused the credentials: {short_text(response)}")
+        raise ConnectionFailed(f"HubSpot refused the credentials: {provider_words(response)}")
     if response.status_code >= 400:
-        raise ConnectorError(f"HubSpot answered {response.status_code}: {short_text(response)}")
+        raise ConnectorError(f"HubSpot answered {response.status_code}: {provider_words(response)}")
     return response.json()
 
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from integrations.base import ConnectionFailed, ConnectorError, RateLimited, RecordOutcome, Writer
-from integrations.writers import response_error
+from integrations.responses import provider_words
 
 from .targets import LIST_PREFIX
 
@@ -72,21 +72,21 @@ class HubSpotCalls:
     def call(self, method: str, path: str, **kwargs):
         response = self.http.request(method, f"{API}/{path}", **kwargs)
         if response.status_code == 401:
-            raise ConnectionFailed(f"HubSpot refused the credentials: {response_error(response)}")
+            raise ConnectionFailed(f"HubSpot refused the credentials: {provider_words(response)}")
         if response.status_code == 403:
-            raise ConnectionFailed(f"HubSpot refused the call (missing scopes?): {response_error(response)}")
+            raise ConnectionFailed(f"HubSpot refused the call (missing scopes?): {provider_words(response)}")
         if response.status_code == 429:
-            raise RateLimited(f"HubSpot rate limit: {response_error(response)}",
+            raise RateLimited(f"HubSpot rate limit: {provider_words(response)}",
                               float(response.headers.get("Retry-After") or 10))
         if response.status_code >= 500:
             raise ConnectorError(f"HubSpot answered {response.status_code} to {method} {path}: "
-                                 f"{response_error(response)}")
+                                 f"{provider_words(response)}")
         return response
 
     def json(self, method: str, path: str, **kwargs) -> dict:
         response = self.call(method, path, **kwargs)
         if response.status_code >= 400:
-            raise ConnectorError(f"HubSpot refused {method} {path}: {response_error(response)}")
+            raise ConnectorError(f"HubSpot refused {method} {path}: {provider_words(response)}")
         return response.json() if response.content else {}
 
 
@@ -175,7 +175,7 @@ class ObjectWriter(Writer, HubSpotCalls):
         response = self.call("POST", f"objects/{self.kind}/{endpoint}", json={"inputs": inputs})
         by_trace = {item["objectWriteTraceId"]: item for item in inputs}
         if response.status_code >= 400:  # the whole call was refused (e.g. duplicate ids)
-            message = response_error(response)
+            message = provider_words(response)
             for trace, item in by_trace.items():
                 index = int(trace)
                 outcomes[index] = RecordOutcome(records[index].identity, ok=False, error=message, payload=item)
@@ -243,7 +243,7 @@ class ObjectWriter(Writer, HubSpotCalls):
             body["idProperty"] = self.identity
         response = self.call("POST", f"objects/{self.kind}/batch/read", json=body)
         if response.status_code >= 400:
-            raise ConnectorError(f"HubSpot could not look up {self.kind}: {response_error(response)}")
+            raise ConnectorError(f"HubSpot could not look up {self.kind}: {provider_words(response)}")
         found = {}
         for item in response.json().get("results") or []:
             value = item["id"] if self.identity == RECORD_ID else (item.get("properties") or {}).get(self.identity)

@@ -12,10 +12,9 @@ import hashlib
 import time
 
 from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
-from integrations.writers import response_error
+from integrations.responses import provider_words
 
-from . import API_VERSION
-from .targets import COMPANY_FIELDS, SEGMENT_TYPES, USER_FIELDS, parse_object_id
+from .targets import API_VERSION, COMPANY_FIELDS, SEGMENT_TYPES, USER_FIELDS, parse_object_id
 
 BATCH_SIZE = 1000
 SOURCE_PLATFORM = "SYNC_CONSOLE"
@@ -62,10 +61,10 @@ class AudienceWriter(Writer):
     def call(self, method: str, path: str, headers=None, **kwargs):
         response = self.http.request(method, path, headers={**self.headers, **(headers or {})}, **kwargs)
         if response.status_code == 401:
-            raise ConnectionFailed(f"LinkedIn refused the credentials: {response_error(response)}")
+            raise ConnectionFailed(f"LinkedIn refused the credentials: {provider_words(response)}")
         if response.status_code >= 500:
             raise ConnectorError(f"LinkedIn answered {response.status_code} to {method} {path}: "
-                                 f"{response_error(response)}")
+                                 f"{provider_words(response)}")
         return response
 
     # ---- creating the audience ------------------------------------------------
@@ -97,7 +96,7 @@ class AudienceWriter(Writer):
             response = self.call("GET", "dmpSegments", params={
                 "q": "account", "account": urn, "sourcePlatform": SOURCE_PLATFORM, "start": start, "count": 100})
             if response.status_code >= 400:
-                raise ConnectorError(f"LinkedIn did not list the audiences of {urn}: {response_error(response)}")
+                raise ConnectorError(f"LinkedIn did not list the audiences of {urn}: {provider_words(response)}")
             elements = response.json().get("elements") or []
             for segment in elements:
                 if segment.get("name") == name and segment.get("type") == segment_type:
@@ -111,7 +110,7 @@ class AudienceWriter(Writer):
                 "accessPolicy": "PRIVATE", "destinations": [{"destination": "LINKEDIN"}]}
         response = self.call("POST", "dmpSegments", json=body)
         if response.status_code >= 400:
-            raise ConnectorError(f"LinkedIn did not create the audience {name!r}: {response_error(response)}")
+            raise ConnectorError(f"LinkedIn did not create the audience {name!r}: {provider_words(response)}")
         segment_id = response.headers.get("x-restli-id") or response.headers.get("Location", "").rsplit("/", 1)[-1]
         if not segment_id:
             raise ConnectorError("LinkedIn created the audience but did not say its id.")
@@ -169,7 +168,7 @@ class AudienceWriter(Writer):
         response = self.call("POST", path, json={"elements": elements},
                              headers={"X-RestLi-Method": "BATCH_CREATE"})
         if response.status_code >= 400:
-            raise ConnectorError(f"LinkedIn refused the batch: {response_error(response)}")
+            raise ConnectorError(f"LinkedIn refused the batch: {provider_words(response)}")
         results = response.json().get("elements") or []
         if len(results) != len(records):
             raise ConnectorError(f"LinkedIn answered {len(results)} results for {len(records)} members.")

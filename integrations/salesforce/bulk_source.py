@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 import httpx
 
 from integrations.base import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, ConnectionFailed, ConnectorError
-from integrations.connection_types import short_text
+from integrations.responses import provider_words
 
 KEY = "Id"
 TRACKING_FIELDS = ("SystemModstamp", "LastModifiedDate")  # the first an object has is used
@@ -51,9 +51,9 @@ def send(session, method: str, path: str, **kwargs) -> httpx.Response:
     except httpx.HTTPError as error:
         raise ConnectionFailed(f"Could not reach Salesforce: {error}") from None
     if response.status_code in (401, 403):
-        raise ConnectionFailed(f"Salesforce refused the request ({response.status_code}): {salesforce_error(response)}")
+        raise ConnectionFailed(f"Salesforce refused the request ({response.status_code}): {provider_words(response)}")
     if response.status_code >= 400:
-        raise ConnectorError(f"Salesforce answered {response.status_code}: {salesforce_error(response)}")
+        raise ConnectorError(f"Salesforce answered {response.status_code}: {provider_words(response)}")
     return response
 
 
@@ -61,17 +61,6 @@ def call(session, path: str, **params) -> dict:
     """GET a Salesforce path as JSON, query pages of PAGE_SIZE records."""
     return send(session, "GET", path, params=params or None,
                 headers={"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}).json()
-
-
-def salesforce_error(response: httpx.Response) -> str:
-    """Salesforce errors are a list: [{"message", "errorCode"}]."""
-    try:
-        body = response.json()
-    except ValueError:
-        return short_text(response)
-    if isinstance(body, list) and body and isinstance(body[0], dict):
-        return "; ".join(f"{e.get('errorCode', '')}: {e.get('message', '')}".strip(": ") for e in body)[:500]
-    return short_text(response)
 
 
 def objects(session) -> list[dict]:

@@ -33,6 +33,7 @@ from collections import defaultdict, deque
 import httpx
 
 from integrations.base import ConnectionFailed, ConnectorError, RateLimited, RecordOutcome, Writer
+from integrations.responses import provider_words, words_in
 
 from .targets import LEAD_OR_CONTACT
 
@@ -58,24 +59,8 @@ def make_writer(session, spec) -> Writer:
 
 
 def error_text(errors) -> str:
-    """Salesforce's errors (list of {statusCode|errorCode, message}) as one line."""
-    parts = []
-    for error in errors or []:
-        code = error.get("statusCode") or error.get("errorCode") or ""
-        parts.append(f"{code}: {error.get('message', '')}".strip(": "))
-    return "; ".join(parts)[:500] or "Salesforce refused the record without saying why."
-
-
-def response_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or f"HTTP {response.status_code}")[:500]
-    if isinstance(body, list):
-        return error_text(body)
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error_description") or body.get("error") or body)[:500]
-    return str(body)[:500]
+    """Salesforce's errors of one record (list of {statusCode|errorCode, message}) as one line."""
+    return words_in(errors or []) or "Salesforce refused the record without saying why."
 
 
 def bulk_error(text: str) -> str:
@@ -142,14 +127,14 @@ class SalesforceWriter(Writer):
         except httpx.HTTPError as error:
             raise ConnectionFailed(f"Could not reach Salesforce: {error}") from None
         if response.status_code == 401:
-            raise ConnectionFailed(f"Salesforce refused the session: {response_text(response)}")
+            raise ConnectionFailed(f"Salesforce refused the session: {provider_words(response)}")
         if response.status_code == 403:
-            text = response_text(response)
+            text = provider_words(response)
             if "REQUEST_LIMIT_EXCEEDED" in text:
                 raise RateLimited(f"Salesforce's API allocation is spent: {text}", 3600.0)
             raise ConnectionFailed(f"Salesforce refused access: {text}")
         if response.status_code >= 400:
-            raise ConnectorError(f"Salesforce refused {method} {path.split('?')[0]}: {response_text(response)}")
+            raise ConnectorError(f"Salesforce refused {method} {path.split('?')[0]}: {provider_words(response)}")
         return response
 
     def json(self, method, path, **kwargs):

@@ -10,7 +10,7 @@ message when it refuses one.
 from __future__ import annotations
 
 from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
-from integrations.writers import response_error
+from integrations.responses import provider_words
 
 from .targets import ACCOUNT_ATTRIBUTES, CUSTOM_PREFIX, PERSON_ATTRIBUTES, cadence_id
 
@@ -73,17 +73,17 @@ class SalesloftWriter(Writer):
         """The response of one call; a refused login or a provider failure stops the batch."""
         response = self.http.request(method, path, **kwargs)
         if response.status_code == 401:
-            raise ConnectionFailed(f"Salesloft refused the credentials: {response_error(response)}")
+            raise ConnectionFailed(f"Salesloft refused the credentials: {provider_words(response)}")
         if response.status_code >= 500:
             raise ConnectorError(
-                f"Salesloft answered {response.status_code} to {method} {path}: {response_error(response)}"
+                f"Salesloft answered {response.status_code} to {method} {path}: {provider_words(response)}"
             )
         return response
 
     def json(self, method: str, path: str, **kwargs) -> dict:
         response = self.call(method, path, **kwargs)
         if response.status_code >= 400:
-            raise ConnectorError(f"Salesloft refused {method} {path}: {response_error(response)}")
+            raise ConnectorError(f"Salesloft refused {method} {path}: {provider_words(response)}")
         return response.json() if response.content else {}
 
     # ---- lookups -------------------------------------------------------------------
@@ -111,13 +111,13 @@ class SalesloftWriter(Writer):
     def create(self, record) -> tuple[dict | None, str | None]:
         response = self.call("POST", f"{self.collection}.json", json=self.body(record))
         if response.status_code >= 400:
-            return None, response_error(response)
+            return None, provider_words(response)
         return response.json()["data"], None
 
     def update(self, existing: dict, record) -> tuple[dict | None, str | None]:
         response = self.call("PUT", f"{self.collection}/{existing['id']}.json", json=self.body(record))
         if response.status_code >= 400:
-            return None, response_error(response)
+            return None, provider_words(response)
         return response.json()["data"], None
 
     def save(self, record, existing) -> RecordOutcome:
@@ -163,7 +163,7 @@ class UpsertingWriter(SalesloftWriter):
         body = {**self.body(record), "upsert_key": key, key: record.identity}
         response = self.call("POST", f"{self.singular}_upserts.json", json=body)
         if response.status_code >= 400:
-            return RecordOutcome(record.identity, ok=False, error=response_error(response), payload=body)
+            return RecordOutcome(record.identity, ok=False, error=provider_words(response), payload=body)
         data = response.json()["data"]
         action = "inserted" if data.get("upsert_type") == "create" else "updated"
         return RecordOutcome(record.identity, ok=True, action=action, target_id=str(data[self.singular]["id"]))
@@ -210,7 +210,7 @@ class CadenceWriter(SalesloftWriter):
         response = self.call("POST", "cadence_memberships.json", json=body)
         if response.status_code < 400:
             return saved
-        message = response_error(response)
+        message = provider_words(response)
         if response.status_code == 422 and ALREADY_ON_CADENCE in message.lower():
             return saved
         return RecordOutcome(record.identity, ok=False, target_id=saved.target_id, payload=body,
@@ -229,7 +229,7 @@ class CadenceWriter(SalesloftWriter):
                 continue
             response = self.call("DELETE", f"cadence_memberships/{membership['id']}.json")
             if response.status_code >= 400 and response.status_code != 404:
-                outcomes.append(RecordOutcome(record.identity, ok=False, error=response_error(response)))
+                outcomes.append(RecordOutcome(record.identity, ok=False, error=provider_words(response)))
             else:
                 outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
         return outcomes

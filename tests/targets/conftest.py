@@ -2,16 +2,26 @@ import pytest
 
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
+from tests.sandbox.connections import sandbox_connection
+
 from .sessions import sandbox_session
 
 
 @pytest.fixture
-def session_for(sandbox):  # noqa: F811
-    """session_for("salesloft") -> a ProviderSession on the sandbox."""
+def session_for(sandbox, settings, organization):  # noqa: F811
+    """session_for("salesloft") -> the ProviderSession a worker opens (provider_session) for a
+    connection of that type on the sandbox; `config` is stored as given, beside the credentials."""
+    from console.connections.sessions import provider_session
+
+    settings.SANDBOX_URL = sandbox.url
     opened = []
 
     def make(type_id, config=None):
-        session = sandbox_session(sandbox, type_id, config)
+        if type_id == "httpapi":
+            config = {"url": f"{sandbox.url}/webhook", **(config or {})}
+        connection = sandbox_connection(organization, type_id, config,
+                                        sandbox=None if type_id == "httpapi" else sandbox)
+        session = provider_session(connection)
         opened.append(session)
         return session
 

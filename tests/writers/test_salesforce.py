@@ -4,6 +4,7 @@ upserts on an External ID, Lead-or-Contact, and seed 002's target configuration.
 import pytest
 
 from integrations.base import ConnectionFailed, ConnectorError, OutgoingRecord
+from integrations.connection_types import BearerAuth
 
 from .conftest import record
 
@@ -215,7 +216,7 @@ def test_whole_batch_refusals_raise(writer_for, sf, sandbox):
     writer = writer_for("salesforce", "Contact", identity_field="External_Id__c", configuration=REST)
     with pytest.raises(ConnectorError, match="INVALID_FIELD: No such column 'Nope__c'"):
         writer.write([record("X-1", External_Id__c="X-1", LastName="X", Nope__c="y")])
-    writer.http.headers["Authorization"] = "Bearer expired"
+    writer.http.auth = BearerAuth("expired")  # a token Salesforce no longer honours, never renewed
     with pytest.raises(ConnectionFailed, match="INVALID_SESSION_ID"):
         writer.write([record("X-1", External_Id__c="X-1", LastName="X")])
 
