@@ -63,7 +63,7 @@ from werkzeug.routing import Map, Submount
 from werkzeug.wrappers import Request, Response
 
 from . import faults, inspect, oauth
-from .http import BadBody, Context, json_response
+from .http import CLOCK, BadBody, Context, json_response
 from .providers import PROVIDERS
 
 BASE_SETTINGS = {"token_lifetime": 3600}
@@ -165,6 +165,7 @@ class SandboxApp:
         return None
 
     def dispatch(self, request: Request) -> Response:
+        CLOCK.set(self.state.clock)
         if request.path == inspect.PREFIX or request.path.startswith(inspect.PREFIX + "/"):
             return self._dispatch_inspect(request)
         module = self.module_for(request.path)

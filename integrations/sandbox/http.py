@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
+
+from integrations.clock import SYSTEM_CLOCK, Clock
+
+# The clock of the sandbox serving the current request (its state's), set as the request arrives.
+CLOCK: ContextVar[Clock] = ContextVar("sandbox_clock", default=SYSTEM_CLOCK)
 
 
 @dataclass
@@ -103,7 +108,7 @@ def multi_to_dict(multi) -> dict:
 
 
 def now() -> float:
-    return time.time()
+    return CLOCK.get().time()
 
 
 def iso(ts: float | None = None, micro: bool = True) -> str:

@@ -7,7 +7,6 @@ client, and the per-provider policies built on them.
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 
 
@@ -21,7 +20,7 @@ def fixed_window(state, key, budget: int, cost: int = 1, window: float = 60.0) -
     Returns (allowed, remaining after this request, seconds until the window closes).
     A refused request costs nothing.
     """
-    moment = time.monotonic()
+    moment = state.clock.monotonic()
     with state.lock:
         bucket = _bucket(state, key)
         if bucket.get("ends", 0) <= moment:
@@ -35,7 +34,7 @@ def fixed_window(state, key, budget: int, cost: int = 1, window: float = 60.0) -
 
 def sliding_window(state, key, limit: int, window: float) -> tuple[bool, float]:
     """At most `limit` requests in any `window` seconds. Returns (allowed, retry_after)."""
-    moment = time.monotonic()
+    moment = state.clock.monotonic()
     with state.lock:
         bucket = _bucket(state, key)
         log = bucket.setdefault("log", deque())
@@ -49,7 +48,7 @@ def sliding_window(state, key, limit: int, window: float) -> tuple[bool, float]:
 
 def token_bucket(state, key, rate: float, capacity: float, cost: float = 1) -> tuple[bool, float]:
     """Classic token bucket: `rate` tokens per second up to `capacity`. Returns (allowed, retry_after)."""
-    moment = time.monotonic()
+    moment = state.clock.monotonic()
     with state.lock:
         bucket = _bucket(state, key)
         tokens = min(capacity, bucket.get("tokens", capacity) + (moment - bucket.get("at", moment)) * rate)

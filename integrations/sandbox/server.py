@@ -58,6 +58,11 @@ class SandboxServer:
     def reset(self):
         self.app.reset()
 
+    @property
+    def clock(self):
+        """The sandbox's time: `sandbox.clock.advance(61)` closes a rate window without waiting."""
+        return self.state.clock
+
     def __enter__(self) -> "SandboxServer":
         return self.start()
 

@@ -7,7 +7,9 @@ whose collection names are prefixed with the provider name, so Salesforce's
 same names as "<provider>/<collection>".
 
 `scratch` is plain in-process memory (rate-limit windows, request counters)
-that is cleared together with the documents on reset.
+that is cleared together with the documents on reset. `clock` is the sandbox's
+time (token lifetimes, rate windows): tests `advance` it instead of sleeping,
+and a reset sets it back to real time.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+
+from integrations.clock import OffsetClock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -86,6 +90,7 @@ class State:
         self.path = path or ":memory:"
         self.lock = threading.RLock()
         self.scratch: dict = {}
+        self.clock = OffsetClock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA synchronous=OFF")
         if self.path != ":memory:":
@@ -251,6 +256,7 @@ class State:
             self._db.execute("DELETE FROM docs")
             self._db.execute("DELETE FROM counters")
             self.scratch.clear()
+            self.clock = OffsetClock()
 
     def close(self):
         with self.lock:
@@ -268,6 +274,10 @@ class Scoped:
         self.prefix = prefix
         self.lock = root.lock
         self.scratch = root.scratch
+
+    @property
+    def clock(self) -> OffsetClock:
+        return self.root.clock
 
     def _c(self, collection: str) -> str:
         return f"{self.prefix}/{collection}"

@@ -220,8 +220,9 @@ def test_token_lifetime_setting(server):
     httpx.put(f"{server.url}/_sandbox/settings", json={"token_lifetime": 1})
     tokens = _exchange(server, _authorize(server)["code"][0]).json()
     assert tokens["expires_in"] == 1
-    time.sleep(1.1)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert httpx.get(f"{server.url}/toy/things", headers=headers).status_code == 200
+    server.clock.advance(1.1)
     assert httpx.get(f"{server.url}/toy/things", headers=headers).status_code == 401
     assert httpx.put(f"{server.url}/_sandbox/settings", json={"nonsense": 1}).status_code == 400
     server.reset()

@@ -1,7 +1,5 @@
 """The Gong emulation (Gong Engage flows), driven with plain httpx as Gong's API docs describe."""
 
-import time
-
 import httpx
 import pytest
 
@@ -168,7 +166,7 @@ def test_three_calls_per_second(sandbox, gong):
     limited = statuses[3]
     assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
     assert set(limited.json()) == {"requestId", "errors"}
-    time.sleep(1.05)
+    sandbox.clock.advance(1.05)
     assert call(gong, "GET", "/flows", params={"flowOwnerEmail": OWNER}).status_code == 200
 
 

@@ -1,7 +1,6 @@
 """The LinkedIn Matched Audiences emulation, driven with plain httpx as LinkedIn's Marketing docs describe."""
 
 import hashlib
-import time
 from datetime import datetime, timezone
 
 import httpx
@@ -62,7 +61,7 @@ def test_oauth_dance_tokens_and_refresh(sandbox, li):
     assert tokens["scope"] == "r_ads,rw_dmp_segments"
     assert tokens["expires_in"] == 3600 and 31_535_000 < tokens["refresh_token_expires_in"] <= 31_536_000
 
-    time.sleep(1.1)
+    sandbox.clock.advance(1.1)
     refreshed = httpx.post(f"{li}/oauth/v2/accessToken", data={
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
         "client_id": "sandbox-client", "client_secret": "sandbox-secret"}).json()
@@ -157,7 +156,7 @@ def test_new_segment_is_briefly_unavailable(sandbox, li, headers):
     assert batch(li, headers, segment_id, "users", [element]).status_code == 404
     status = httpx.get(f"{li}/rest/dmpSegments/{segment_id}", headers=headers).json()["destinations"][0]["status"]
     assert status == "BUILDING"
-    time.sleep(0.6)
+    sandbox.clock.advance(0.6)
     assert batch(li, headers, segment_id, "users", [element]).status_code == 200
 
 
