@@ -45,7 +45,7 @@ def peak_rss_kb() -> int:
 
 def contacts(rows: int):
     """The benchmark's Contacts, as tuples in FIELDS order (the same for the sandbox and the plain COPY)."""
-    from integrations.sandbox.providers.salesforce_schema import make_id
+    from integrations.salesforce.sandbox_schema import make_id
 
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     for n in range(1, rows + 1):
@@ -57,7 +57,7 @@ def contacts(rows: int):
 def seed_sandbox(path: str, rows: int):
     """Write the Contacts into the sandbox's store directly: one sqlite transaction, no HTTP."""
     from integrations.sandbox import oauth
-    from integrations.sandbox.providers import salesforce
+    from integrations.salesforce import sandbox as salesforce
     from integrations.sandbox.state import State
 
     state = State(path)

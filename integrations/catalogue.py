@@ -8,9 +8,12 @@ and configuration validation all read it from here.
 
 from __future__ import annotations
 
-from integrations import gong, hubspot, httpapi, linkedinads, salesforce, salesloft
+from functools import cache
+
+from integrations import registry
 from integrations.base import ConfigField
 from integrations.connection_types import Capabilities, ConnectionType
+from integrations.provider import Provider
 from integrations.warehouses import SOURCES
 
 WAREHOUSE_CAPABILITIES = Capabilities(model_source=True, bulk_sync_source=True)
@@ -52,37 +55,46 @@ def warehouse(module) -> ConnectionType:
     )
 
 
-def provider(module) -> ConnectionType:
+@cache
+def provider(entry: Provider) -> ConnectionType:
     return ConnectionType(
-        id=module.TYPE_ID,
-        name=module.NAME,
+        id=entry.id,
+        name=entry.name,
         kind="api",
-        fields=tuple(module.CONFIG_FIELDS),
-        capabilities=module.CAPABILITIES,
-        module=module,
-        oauth=getattr(module, "OAUTH", None),
-        hidden=frozenset(getattr(module, "HIDDEN", ())),
-        labels=getattr(module, "LABELS", {}),
-        description=getattr(module, "DESCRIPTION", ""),
-        validate=getattr(module, "validate", None),
+        fields=tuple(entry.fields),
+        capabilities=entry.capabilities,
+        provider=entry,
+        oauth=entry.oauth,
+        hidden=frozenset(entry.hidden),
+        labels=entry.labels,
+        items=entry.items,
+        parameter_fields=tuple(entry.parameter_fields),
+        description=entry.description,
+        validate=entry.validate,
     )
 
 
-CATALOGUE: dict[str, ConnectionType] = {
-    **{type_id: warehouse(SOURCES[type_id]) for type_id in ("snowflake", "postgresql", "mysql", "sqlite")
-       if type_id in SOURCES},
-    **{module.TYPE_ID: provider(module)
-       for module in (salesloft, gong, linkedinads, salesforce, hubspot, httpapi)},
+WAREHOUSES: dict[str, ConnectionType] = {
+    type_id: warehouse(SOURCES[type_id]) for type_id in ("snowflake", "postgresql", "mysql", "sqlite")
+    if type_id in SOURCES
 }
 
 
+def by_id() -> dict[str, ConnectionType]:
+    """Every type: the warehouses, then the registry's providers."""
+    return {**WAREHOUSES, **{entry.id: provider(entry) for entry in registry.providers()}}
+
+
 def get(type_id: str) -> ConnectionType | None:
-    return CATALOGUE.get(type_id)
+    if type_id in WAREHOUSES:
+        return WAREHOUSES[type_id]
+    entry = registry.get(type_id)
+    return provider(entry) if entry is not None else None
 
 
 def types(files: bool = False) -> list[ConnectionType]:
     """The types to offer; file-backed ones (SQLite) only when the console allows files."""
-    return [kind for kind in CATALOGUE.values() if files or not kind.file_backed]
+    return [kind for kind in by_id().values() if files or not kind.file_backed]
 
 
 def json_schema(kind: ConnectionType) -> dict:
@@ -119,7 +131,7 @@ def json_schema(kind: ConnectionType) -> dict:
 
 def items_schema(kind: ConnectionType, field: ConfigField) -> dict:
     """An array field's item schema, its secret keys annotated like secret fields."""
-    items = getattr(kind.module, "ITEMS", {}).get(field.name, {"type": "string"})
+    items = kind.items.get(field.name, {"type": "string"})
     if not field.secret_keys:
         return items
     properties = {name: dict(schema) for name, schema in items.get("properties", {}).items()}

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import httpx
 
 from integrations.base import ConfigField, ConnectionFailed
 from integrations.responses import provider_words
+
+if TYPE_CHECKING:
+    from integrations.provider import Provider
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,13 @@ class Capabilities:
 class ConnectionType:
     """One entry of the catalogue.
 
-    kind: "warehouse" (checked through integrations.warehouses) or "api" (an HTTP
-    provider: `module` has api_url, static_auth, check, ...).
+    kind: "warehouse" (`module` is its integrations.warehouses module) or "api" (an HTTP
+    provider: `provider` has api_url, static_auth, check, ...).
     hidden: fields the API accepts but the console form does not show
     (refresh tokens handed over by API callers, a customer's own OAuth app).
     labels: {field: {value: label}} for accepted values shown in forms.
+    items: {array field: JSON Schema of its items}.
+    parameter_fields: fields chosen from the provider's parameter values once authorized.
     """
 
     id: str
@@ -84,10 +89,13 @@ class ConnectionType:
     kind: str
     fields: tuple[ConfigField, ...]
     capabilities: Capabilities
-    module: ModuleType
+    module: ModuleType | None = None
+    provider: Provider | None = None
     oauth: OAuthSpec | None = None
     hidden: frozenset[str] = frozenset()
     labels: dict = field(default_factory=dict)
+    items: dict = field(default_factory=dict)
+    parameter_fields: tuple[str, ...] = ()
     description: str = ""
     validate: Callable[[dict], list] | None = None
     file_backed: bool = False  # opens files on the console's machine: offered only when the operator allows
@@ -101,25 +109,18 @@ class ConnectionType:
 
     def uses_oauth(self, config: dict) -> bool:
         """Whether a connection configured like this authorizes through OAuth."""
-        if self.oauth is None:
-            return False
-        decide = getattr(self.module, "uses_oauth", None)
-        return decide(config) if decide else True
+        return self.provider is not None and self.oauth is not None and self.provider.uses_oauth(config)
 
     def needs_browser(self, config: dict) -> bool:
         """Whether the person must visit the provider's consent page (no token yet, none handed over)."""
-        if not self.uses_oauth(config):
-            return False
-        decide = getattr(self.module, "needs_browser", None)
-        return decide(config) if decide else not config.get("oauth_refresh_token")
+        return self.uses_oauth(config) and self.provider.needs_browser(config)
 
     def problems(self, config: dict) -> list[tuple[str, str]]:
         """Rules the field list cannot express (fields required by an auth method)."""
         return list(self.validate(config)) if self.validate else []
 
     def normalize(self, config: dict) -> dict:
-        normalize = getattr(self.module, "normalize", None)
-        return normalize(config) if normalize else config
+        return self.provider.normalize(config) if self.provider is not None else config
 
 
 class BearerAuth(httpx.Auth):

@@ -1,21 +1,7 @@
-"""Target discovery for model syncs, dispatched by connection type id.
-
-Each provider module `integrations/<type>/targets.py` offers:
-
-    LABEL                                   provider name for sentences ("Salesloft")
-    objects(session) -> list[TargetObject]
-    fields(session, object_id, properties=None) -> list[TargetField]
-    CREATION: list[CreationProperty]        optional; the object kinds it can create
-    property_values(session, property_id)   optional; [(value, label)] of an enum property
-    new_target(properties) -> TargetObject  optional; the object `properties` would create
-    configuration_fields(object_id)         optional; per-object target configuration
-    ACCEPTS_NEW_FIELDS = True               optional; any field name may be mapped
-    sentence(obj, mode, identity) -> str    optional; the sync in plain words
-"""
+"""Target discovery for model syncs, dispatched by connection type id to the
+provider's `targets` (a `Targets`, integrations/provider.py; the registry finds providers)."""
 
 from __future__ import annotations
-
-import importlib
 
 from .base import (
     ConfigField,
@@ -29,10 +15,10 @@ from .base import (
     TargetField,
     TargetObject,
 )
+from . import registry
 from .http import retry_after_seconds
+from .provider import Creation, Targets
 from .responses import provider_words
-
-PROVIDERS = ("salesloft", "gong", "linkedinads", "salesforce", "hubspot", "httpapi")
 
 MODE_LABELS = {
     "create": "Create",
@@ -54,16 +40,6 @@ MODE_DESCRIPTIONS = {
     "snapshot": "Write a full copy of the model on every run.",
 }
 
-MODE_VERBS = {
-    "create": "Create",
-    "update": "Update",
-    "updateOrCreate": "Upsert",
-    "replace": "Replace",
-    "append": "Append",
-    "remove": "Remove",
-    "snapshot": "Snapshot",
-}
-
 
 def mode(id, requires_identity=True, *, target_filters=False, per_field=False, description=""):
     """A Mode with the default one-line description for its id."""
@@ -76,70 +52,67 @@ def mode(id, requires_identity=True, *, target_filters=False, per_field=False, d
     )
 
 
-def provider(type_id: str):
-    if type_id not in PROVIDERS:
+def targets_of(type_id: str) -> Targets:
+    provider = registry.get(type_id)
+    if provider is None or provider.targets is None or provider.writer is None:
         raise ConnectorError(f"Connections of type '{type_id}' cannot be sync targets.")
-    return importlib.import_module(f"integrations.{type_id}.targets")
+    return provider.targets
 
 
 def supports(type_id: str) -> bool:
-    return type_id in PROVIDERS
+    provider = registry.get(type_id)
+    return provider is not None and provider.capabilities.model_sync_target
 
 
 def label(type_id: str) -> str:
-    return provider(type_id).LABEL
+    return targets_of(type_id).label
 
 
 def target_objects(type_id: str, session: ProviderSession) -> list[TargetObject]:
-    return provider(type_id).objects(session)
+    return targets_of(type_id).objects(session)
 
 
 def target_creation(type_id: str) -> list[CreationProperty] | None:
     """The properties a new target object needs, or None if the provider cannot create one."""
-    return getattr(provider(type_id), "CREATION", None)
+    creation = targets_of(type_id).creation
+    return creation.properties if creation else None
+
+
+def creation_of(type_id: str) -> Creation:
+    targets = targets_of(type_id)
+    if targets.creation is None:
+        raise ConnectorError(f"{targets.label} connections cannot create target objects.")
+    return targets.creation
 
 
 def property_values(type_id: str, session: ProviderSession, property_id: str) -> list[tuple[str, str]]:
-    module = provider(type_id)
-    if getattr(module, "CREATION", None) is None:
-        raise ConnectorError(f"{module.LABEL} connections cannot create target objects.")
-    if property_id not in {p.id for p in module.CREATION}:
+    creation = creation_of(type_id)
+    if property_id not in {p.id for p in creation.properties}:
         raise KeyError(property_id)
-    return module.property_values(session, property_id)
+    return creation.values(session, property_id)
 
 
 def target_fields(type_id: str, session: ProviderSession, object_id: str | None,
                   properties: dict | None = None) -> list[TargetField]:
-    return provider(type_id).fields(session, object_id, properties)
+    return targets_of(type_id).fields(session, object_id, properties)
 
 
 def new_target(type_id: str, properties: dict) -> TargetObject:
     """The object a sync would create from these creation properties (modes included)."""
-    return provider(type_id).new_target(properties)
+    return creation_of(type_id).new_target(properties)
 
 
 def target_configuration_fields(type_id: str, object_id: str | None) -> list[ConfigField]:
-    configuration_fields = getattr(provider(type_id), "configuration_fields", None)
-    return configuration_fields(object_id) if configuration_fields else []
+    return targets_of(type_id).configuration_fields(object_id)
 
 
 def accepts_new_fields(type_id: str) -> bool:
-    return getattr(provider(type_id), "ACCEPTS_NEW_FIELDS", False)
+    return targets_of(type_id).accepts_new_fields
 
 
 def sentence(type_id: str, obj: TargetObject, mode_id: str, identity: str | None = None) -> str:
     """What a sync does, in plain words: "Upsert People in Salesloft matched on Email"."""
-    module = provider(type_id)
-    if hasattr(module, "sentence"):
-        return module.sentence(obj, mode_id, identity)
-    return plain_sentence(module.LABEL, obj.name, mode_id, identity)
-
-
-def plain_sentence(provider_label, object_name, mode_id, identity=None) -> str:
-    text = f"{MODE_VERBS.get(mode_id, mode_id)} {object_name} in {provider_label}"
-    if identity:
-        text += f" matched on {identity}"
-    return text
+    return targets_of(type_id).describe(obj, mode_id, identity)
 
 
 # ---- HTTP helpers shared by the provider modules ---------------------------

@@ -21,7 +21,7 @@ SQLITE_FILE = "demo-warehouse.sqlite3"
 DEMO_FILES = "demo-files"  # under var/: the FILE_CONNECTIONS_DIR of `make run`
 
 SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "secret", "dbname": "database"}
-# The sandbox providers accept these keys (see integrations/sandbox/providers/).
+# The sandbox providers accept these keys (see each provider's integrations/<type>/sandbox.py).
 SALESLOFT = {"auth_method": "api_key", "api_key": "sandbox-api-key"}
 GONG = {"auth_method": "token", "access_key": "sandbox-access-key", "access_secret": "sandbox-access-secret"}
 HUBSPOT = {"auth_method": "private_app", "private_app_token": "pat-na1-sandbox-private-app"}

@@ -44,7 +44,7 @@ class ConnectionForm(forms.Form):
 
 
 def form_fields(kind: ConnectionType):
-    chosen_later = set(getattr(kind.module, "PARAMETER_FIELDS", ()))
+    chosen_later = set(kind.parameter_fields)
     return [f for f in kind.fields if not f.readonly and f.name not in kind.hidden and f.name not in chosen_later]
 
 

@@ -30,7 +30,7 @@ from integrations.connection_types import ConnectionType
 from integrations.egress import EgressTransport
 from integrations.responses import provider_words
 
-from . import probes, services
+from . import probes, stored
 from .models import Connection, ConnectionStatus, OAuthState
 
 logger = logging.getLogger(__name__)
@@ -77,18 +77,18 @@ def client_credentials(kind: ConnectionType, config: dict) -> tuple[str, str]:
 
 
 def endpoint_url(kind: ConnectionType, endpoint, config: dict) -> str:
-    values = kind.module.url_values(config) if hasattr(kind.module, "url_values") else {}
+    values = kind.provider.url_values(config)
     return endpoint.url(settings.SANDBOX_URL, **values)
 
 
 def authorization_url(connection: Connection, *, callback_url: str, user=None, bind_session=False,
                       redirect_url: str = "") -> str:
     """Where to send the person to consent; records the state that the callback will expect."""
-    kind = services.connection_type(connection.type)
+    kind = stored.connection_type(connection.type)
     spec = kind.oauth
     if spec is None:
         raise ConnectionFailed(f"{kind.name} connections do not sign in with OAuth.")
-    config = services.connection_config(connection)
+    config = stored.connection_config(connection)
     client_id, _ = client_credentials(kind, config)
     state = secrets.token_urlsafe(32)
     record = OAuthState(
@@ -140,40 +140,37 @@ def claim_state(state: str, user) -> OAuthState:
 
 
 def finish_authorization(params: dict, user) -> Outcome:
-    """Handle the provider's redirect back: exchange the code and store the tokens."""
+    """Handle the provider's redirect back: exchange the code and store the tokens
+    (services.finish_authorization then checks the connection)."""
     try:
         record = claim_state(params.get("state", ""), user)
     except OAuthRefused as refusal:
         return Outcome(None, False, str(refusal))
     connection = record.connection
-    kind = services.connection_type(connection.type)
+    kind = stored.connection_type(connection.type)
     if params.get("error"):
         if params["error"] == "access_denied":
             message = f"Access was denied at {kind.name}, so the connection is not authorized. Connect again to retry."
         else:
             detail = params.get("error_description") or params["error"]
             message = f"{kind.name} did not authorize the connection: {detail}"
-        services.set_status(connection, ConnectionStatus.PENDING_AUTH, message)
+        stored.set_status(connection, ConnectionStatus.PENDING_AUTH, message)
         return Outcome(connection, False, message, record.redirect_url)
     if not params.get("code"):
         return Outcome(connection, False, f"{kind.name} sent no authorization code.", record.redirect_url)
-    config = services.connection_config(connection)
+    config = stored.connection_config(connection)
     data = {"grant_type": "authorization_code", "code": params["code"], "redirect_uri": record.callback_url}
     if kind.oauth.pkce:
         data["code_verifier"] = record.code_verifier
     try:
         body = request_token(kind, config, data, deadline=probes.deadline())  # a web request waits
     except (ConnectionFailed, NeedsReconnect) as error:
-        message = f"Could not complete the authorization: {services.without_secrets(str(error), connection)}"
-        services.set_status(connection, ConnectionStatus.PENDING_AUTH, message)
+        message = f"Could not complete the authorization: {stored.without_secrets(str(error), connection)}"
+        stored.set_status(connection, ConnectionStatus.PENDING_AUTH, message)
         return Outcome(connection, False, message, record.redirect_url)
-    services.store_tokens(connection.pk, tokens_from(kind, body))
+    stored.store_tokens(connection.pk, tokens_from(kind, body))
     connection.refresh_from_db()
-    services.check_connection(connection)
-    if connection.status == ConnectionStatus.HEALTHY:
-        return Outcome(connection, True, f"Connected to {kind.name}.", record.redirect_url)
-    return Outcome(connection, False, f"Authorized, but the check failed: {connection.status_message}",
-                   record.redirect_url)
+    return Outcome(connection, True, f"Connected to {kind.name}.", record.redirect_url)
 
 
 def request_token(kind: ConnectionType, config: dict, data: dict, deadline: float | None = None) -> dict:
@@ -230,32 +227,31 @@ def renew_token(connection: Connection, stale_token: str | None, deadline: float
     renewal at a time per connection (Redis lock + row lock); a web request's probe
     waits for neither past its `deadline`. Returns the merged configuration. A refused
     refresh marks the connection needs_reconnect."""
-    kind = services.connection_type(connection.type)
+    kind = stored.connection_type(connection.type)
     if connection._state.adding:  # an unsaved configuration under test
-        config = services.connection_config(connection)
+        config = stored.connection_config(connection)
         tokens = tokens_from(kind, request_token(kind, config, grant(kind, config), deadline))
         connection.secrets = {**connection.secrets, **tokens}
-        return services.connection_config(connection)
+        return stored.connection_config(connection)
     try:
         with renewal_lock(connection.pk, seconds_until(deadline, RENEWAL_WAIT)), transaction.atomic():
             locked = Connection.objects.select_for_update().get(pk=connection.pk)
-            config = services.connection_config(locked)
+            config = stored.connection_config(locked)
             if fresh(config) and config["oauth_access_token"] != stale_token:
                 return config
             tokens = tokens_from(kind, request_token(kind, config, grant(kind, config), deadline))
             locked.secrets = {**locked.secrets, **tokens}
             locked.save(update_fields=["encrypted_secrets", "updated_at"])
             logger.info("Renewed the OAuth token of connection %s", connection.pk)
-            return services.connection_config(locked)
+            return stored.connection_config(locked)
     except NeedsReconnect as error:
-        error.args = (services.without_secrets(str(error), connection),)
-        services.mark_needs_reconnect(connection.pk, str(error))
+        error.args = (stored.without_secrets(str(error), connection),)
+        stored.mark_needs_reconnect(connection.pk, str(error))
         raise
 
 
 def grant(kind: ConnectionType, config: dict) -> dict:
-    choose = getattr(kind.module, "token_grant", None)
-    if choose and choose(config) == "client_credentials":
+    if kind.provider.token_grant(config) == "client_credentials":
         return {"grant_type": "client_credentials"}
     if not config.get("oauth_refresh_token"):
         raise NeedsReconnect(f"The {kind.name} authorization has expired and cannot be renewed; reconnect.")

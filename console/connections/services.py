@@ -23,20 +23,23 @@ from integrations.files import FILES_OFF, FileRefused
 from integrations.warehouses import get_source
 
 from . import probes
+from . import oauth
 from .files import file_root, files_enabled
 from .models import Connection, ConnectionStatus
+from .sessions import provider_session
+from .stored import (  # noqa: F401 (ConfigurationInvalid, store_tokens: part of the services' API)
+    ConfigurationInvalid,
+    connection_config,
+    connection_type,
+    mark_needs_reconnect,
+    set_status,
+    store_tokens,
+    without_secrets,
+)
 
 TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
 # Kept by the console itself (tokens and what the token response said); never accepted as input.
 TOKEN_KEYS = ("oauth_access_token", "oauth_token_expiry")
-
-
-class ConfigurationInvalid(Exception):
-    """Field-level problems: errors is [(field path, message)], e.g. ("configuration.account", "is required")."""
-
-    def __init__(self, errors: list[tuple[str, str]]):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
-        self.errors = errors
 
 
 class ConnectionInUse(Exception):
@@ -44,19 +47,6 @@ class ConnectionInUse(Exception):
         names = ", ".join(f"{u['kind']} {u['name']!r}" for u in users)
         super().__init__(f"This connection is used by {names}. Remove or repoint them first.")
         self.users = users
-
-
-def connection_config(connection: Connection) -> dict:
-    """Plain and secret configuration merged, for integrations only (never for output)."""
-    return {**connection.configuration, **connection.secrets}
-
-
-def connection_type(type_id) -> ConnectionType:
-    kind = catalogue.get(type_id) if isinstance(type_id, str) else None
-    if kind is None:
-        known = ", ".join(sorted(catalogue.CATALOGUE))
-        raise ConfigurationInvalid([("type", f"unknown connection type {type_id!r}; known types: {known}")])
-    return kind
 
 
 def offered_types() -> list[ConnectionType]:
@@ -195,15 +185,6 @@ def masked(field, item):
     return {**item, **{key: MASK for key in field.secret_keys if item.get(key) not in (None, "")}}
 
 
-def without_secrets(text: str, connection: Connection) -> str:
-    """`text` with every secret of the connection (fields, item keys, OAuth tokens) masked."""
-    kind = catalogue.get(connection.type)
-    config = connection_config(connection)
-    tokens = [config.get(key) for key in ("oauth_access_token", "oauth_refresh_token")]
-    values = secret_values(kind.fields if kind else (), config)
-    return redact(text, values + [token for token in tokens if isinstance(token, str) and len(token) >= 4])
-
-
 # ---- create, update, delete -----------------------------------------------------
 
 
@@ -286,20 +267,6 @@ def delete_connection(connection: Connection):
 # ---- health -----------------------------------------------------------------
 
 
-def set_status(connection: Connection, status: str, message: str = "") -> Connection:
-    connection.status = status
-    connection.status_message = message
-    connection.checked_at = timezone.now()
-    Connection.objects.filter(pk=connection.pk).update(status=status, status_message=message,
-                                                       checked_at=connection.checked_at)
-    return connection
-
-
-def mark_needs_reconnect(connection_id, message: str):
-    Connection.objects.filter(pk=connection_id).update(
-        status=ConnectionStatus.NEEDS_RECONNECT, status_message=message, checked_at=timezone.now())
-
-
 def secrets_kept_out(function):
     """A ConnectorError raised by function(connection, ...) loses the connection's secrets from its message."""
 
@@ -326,11 +293,9 @@ def probe(connection: Connection, deadline: float) -> dict:
                         files=file_root(), deadline=deadline) as source:
             source.check()
         return {}
-    from .sessions import provider_session
-
     session = provider_session(connection, deadline=deadline)
     try:
-        return kind.module.check(session) or {}
+        return kind.provider.check(session) or {}
     finally:
         session.http.close()
 
@@ -374,17 +339,14 @@ def test_configuration(organization, type_id, configuration, connection_id=None)
 def parameter_values(connection: Connection) -> dict:
     """{field: [(value, label), ...]} for fields whose choices come from the provider."""
     kind = connection_type(connection.type)
-    list_values = getattr(kind.module, "parameter_values", None)
-    if list_values is None:
+    if not kind.parameter_fields:
         return {}
     if kind.needs_browser(connection_config(connection)):
         raise ConnectorError(f"Not authorized yet: connect to {kind.name} first.")
-    from .sessions import provider_session
-
     with probes.slot() as deadline:
         session = provider_session(connection, deadline=deadline)
         try:
-            return list_values(session)
+            return kind.provider.parameter_values(session)
         finally:
             session.http.close()
 
@@ -397,10 +359,13 @@ def organization_connections(organization):
     return Connection.objects.filter(organization=organization).order_by("name", "id")
 
 
-@transaction.atomic
-def store_tokens(connection_id, tokens: dict, status_message: str = "") -> Connection:
-    """Save OAuth tokens (oauth_* keys) into the connection's encrypted secrets."""
-    connection = Connection.objects.select_for_update().get(pk=connection_id)
-    connection.secrets = {**connection.secrets, **tokens}
-    connection.save(update_fields=["encrypted_secrets", "updated_at"])
-    return connection
+def finish_authorization(params: dict, user) -> oauth.Outcome:
+    """The provider's redirect back: the code exchanged and the tokens stored, then the connection checked."""
+    outcome = oauth.finish_authorization(params, user)
+    if not outcome.ok:
+        return outcome
+    connection = check_connection(outcome.connection)
+    if connection.status == ConnectionStatus.HEALTHY:
+        return outcome
+    return oauth.Outcome(connection, False, f"Authorized, but the check failed: {connection.status_message}",
+                         outcome.redirect_url)

@@ -22,7 +22,7 @@ from integrations.base import ConnectionFailed, ProviderSession
 from integrations.egress import EgressTransport
 from integrations.http import RetryingTransport
 
-from . import oauth, services
+from . import oauth, stored
 from .models import Connection
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -68,11 +68,11 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
     Requests retry 5xx and network errors and wait out 429s (up to `rate_wait` seconds);
     `limiter` (acquire/rate_limited) shares the connection's API budget between workers;
     a web request's probe passes its `deadline` (time.monotonic()), which no request outlasts."""
-    kind = services.connection_type(connection.type)
+    kind = stored.connection_type(connection.type)
     if kind.kind != "api":
         raise ConnectionFailed(f"{kind.name} connections have no HTTP API session.")
-    config = services.connection_config(connection)
-    module = kind.module
+    config = stored.connection_config(connection)
+    provider = kind.provider
     if kind.uses_oauth(config):
         if kind.needs_browser(config):
             raise ConnectionFailed(f"The {kind.name} connection {connection.name!r} is not authorized yet: "
@@ -81,9 +81,9 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
             config = oauth.renew_token(connection, config.get("oauth_access_token"), deadline)
         auth = OAuthTokenAuth(connection, config, deadline)
     else:
-        auth = module.static_auth(config)
-    base_url = module.api_url(config, settings.SANDBOX_URL)
-    headers = module.headers(config) if hasattr(module, "headers") else {}
+        auth = provider.static_auth(config)
+    base_url = provider.api_url(config, settings.SANDBOX_URL)
+    headers = provider.headers(config)
     transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=EgressTransport())
     http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)
     return ProviderSession(config=config, http=http, urls={"api": base_url})

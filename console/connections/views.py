@@ -20,7 +20,7 @@ def own_connection(request, connection_id) -> Connection:
 @organization_required
 def connection_list(request):
     connections = services.organization_connections(request.organization)
-    return render(request, "connections/list.html", {"connections": connections, "kinds": catalogue.CATALOGUE})
+    return render(request, "connections/list.html", {"connections": connections, "kinds": catalogue.by_id()})
 
 
 @organization_required
@@ -60,7 +60,7 @@ def connection_detail(request, connection_id):
     kind = services.connection_type(connection.type)
     return render(request, "connections/detail.html", {
         **status_context(connection), "rows": configuration_rows(kind, connection),
-        "parameter_fields": getattr(kind.module, "PARAMETER_FIELDS", ()),
+        "parameter_fields": kind.parameter_fields,
     })
 
 
@@ -122,7 +122,7 @@ def connection_authorize(request, connection_id):
 
 
 def oauth_callback(request):
-    outcome = oauth.finish_authorization(request.GET, request.user)
+    outcome = services.finish_authorization(request.GET, request.user)
     connection = outcome.connection
     result = {
         "type": "connection-oauth",
@@ -148,7 +148,7 @@ def connection_parameters(request, connection_id):
     """Values offered by the provider (LinkedIn ad accounts): pick and save."""
     connection = own_connection(request, connection_id)
     kind = services.connection_type(connection.type)
-    fields = getattr(kind.module, "PARAMETER_FIELDS", ())
+    fields = kind.parameter_fields
     saved = False
     if request.method == "POST":
         chosen = {name: request.POST.getlist(name) for name in fields}

@@ -19,19 +19,12 @@ from functools import cache
 import redis
 from django.conf import settings
 
+from integrations import registry
 from integrations.base import ConnectionFailed, RateLimited
 
 from .conf import setting
 
-# Per connection type: (limit, window seconds). Published budgets; see provider-apis.md.
-BUDGETS = {
-    "salesloft": [(600, 60)],  # 600 cost per minute per team
-    "gong": [(3, 1), (10_000, 86_400)],  # 3 requests a second, 10,000 a day
-    "hubspot": [(100, 10)],  # 100 per 10 seconds (Free/Starter; 190 on Professional)
-    "linkedin": [(300, 60)],  # DMP company streaming 300 a minute; user streaming 600
-    "linkedinads": [(300, 60)],
-    "salesforce": [(100_000, 86_400)],  # rolling 24 h org limit (edition-dependent)
-}
+BUDGETS = registry.budgets()  # per connection type: [(limit, window seconds)], each provider's own
 BUCKETS = 60
 
 SCRIPT = """

@@ -7,6 +7,7 @@ the Gong user who owns the flow to-dos for that record.
 """
 
 from integrations.base import STRING, TargetField, TargetObject
+from integrations.provider import Targets
 from integrations.targets import get_json, mode
 
 LABEL = "Gong"
@@ -76,3 +77,6 @@ def sentence(obj, mode_id, identity):
     if mode_id == "remove":
         return f"Remove CRM contacts from the Gong Engage flow {name}"
     return f"Add CRM contacts (by {identity or 'CRM id'}) to the Gong Engage flow {name}"
+
+
+TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence)

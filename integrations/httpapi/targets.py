@@ -1,16 +1,16 @@
 """HTTP API target: the one endpoint the connection is configured with.
 
 Object id: "endpoint". Records go out as JSON objects whose keys are the mapped
-target field ids, so any field name may be mapped (ACCEPTS_NEW_FIELDS); fields the
+target field ids, so any field name may be mapped (accepts_new_fields); fields the
 connection lists in its configuration (`fields`) are offered in the builder.
 """
 
 from integrations.base import STRING, TargetField, TargetObject
+from integrations.provider import Targets
 from integrations.targets import mode
 
 LABEL = "HTTP API"
 OBJECT_ID = "endpoint"
-ACCEPTS_NEW_FIELDS = True
 
 
 def endpoint_modes():
@@ -43,3 +43,6 @@ def sentence(obj, mode_id, identity):
     if mode_id == "create":
         return f"Send each new row once to {obj.name}{matched}"
     return f"Send new and changed rows to {obj.name}{matched}"
+
+
+TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence, accepts_new_fields=True)

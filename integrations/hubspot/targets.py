@@ -6,6 +6,7 @@ Field ids are HubSpot property names from the properties API.
 """
 
 from integrations.base import BOOLEAN, DATE, DATETIME, NUMBER, STRING, TargetField, TargetObject
+from integrations.provider import Targets
 from integrations.targets import get_json, mode, request_json
 
 LABEL = "HubSpot"
@@ -101,3 +102,6 @@ def sentence(obj, mode_id, identity):
         return f"Add records{matched} to the HubSpot list {name}"
     verbs = {"updateOrCreate": "Upsert", "create": "Create", "update": "Update"}
     return f"{verbs.get(mode_id, mode_id)} {obj.name} in HubSpot{matched}"
+
+
+TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence)

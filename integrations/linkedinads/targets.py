@@ -8,6 +8,7 @@ Audiences only take members in and out: modes create (add) and remove.
 """
 
 from integrations.base import ARRAY, STRING, CreationProperty, TargetField, TargetObject
+from integrations.provider import Creation, Targets
 from integrations.targets import get_json, mode
 
 LABEL = "LinkedIn Ads"
@@ -191,3 +192,7 @@ def sentence(obj, mode_id, identity):
     if mode_id == "remove":
         return f"Remove {kind}{matched} from the LinkedIn audience {name}"
     return f"Add {kind}{matched} to the LinkedIn audience {name}"
+
+
+TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence,
+                  creation=Creation(CREATION, property_values, new_target))

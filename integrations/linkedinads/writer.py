@@ -14,8 +14,7 @@ import time
 from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
 from integrations.responses import provider_words
 
-from . import API_VERSION
-from .targets import COMPANY_FIELDS, SEGMENT_TYPES, USER_FIELDS, parse_object_id
+from .targets import API_VERSION, COMPANY_FIELDS, SEGMENT_TYPES, USER_FIELDS, parse_object_id
 
 BATCH_SIZE = 1000
 SOURCE_PLATFORM = "SYNC_CONSOLE"

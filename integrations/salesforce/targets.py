@@ -10,6 +10,7 @@ be the identity when it is the record Id, an External ID or an idLookup field
 from integrations.base import (
     BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, ConfigField, TargetField, TargetObject,
 )
+from integrations.provider import Targets
 from integrations.targets import get_json, mode
 
 LABEL = "Salesforce"
@@ -154,3 +155,7 @@ def sentence(obj, mode_id, identity):
     verbs = {"updateOrCreate": "Upsert", "create": "Create", "update": "Update", "remove": "Delete"}
     records = "Leads or Contacts" if obj.id == LEAD_OR_CONTACT else f"{obj.name} records"
     return f"{verbs.get(mode_id, mode_id)} {records} in Salesforce{matched}"
+
+
+TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence,
+                  configuration_fields=configuration_fields)

@@ -8,6 +8,7 @@ ACCOUNT_ATTRIBUTES name the Salesloft attribute each one writes. Custom fields a
 """
 
 from integrations.base import BOOLEAN, INTEGER, STRING, ARRAY, TargetField, TargetObject
+from integrations.provider import Targets
 from integrations.targets import get_json, mode
 
 LABEL = "Salesloft"
@@ -214,3 +215,6 @@ def sentence(obj, mode_id, identity):
     if mode_id == "update":
         return f"Update existing People in Salesloft{matched}, then add them to cadence {name}"
     return f"Upsert People in Salesloft{matched}, then add them to cadence {name}"
+
+
+TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence)

@@ -3,8 +3,8 @@
 Provider module contract
 ========================
 
-A provider lives in ``integrations/sandbox/providers/<name>.py`` and is listed
-in ``providers.PROVIDERS``. It defines:
+A provider's emulation lives in its own package, ``integrations/<type>/sandbox.py``,
+and its Provider's ``sandbox()`` returns it (``providers.mounted()`` lists them). It defines:
 
 ``NAME``      str, e.g. "salesloft": names its state scope, its settings and its
               inspection URLs (/_sandbox/state/<NAME>/<collection>).
@@ -64,7 +64,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import faults, inspect, oauth
 from .http import CLOCK, BadBody, Context, json_response
-from .providers import PROVIDERS
+from .providers import mounted
 
 BASE_SETTINGS = {"token_lifetime": 3600}
 CORE_INDEXES = ("grant",)  # oauth_tokens by grant
@@ -79,7 +79,7 @@ def _default_error(ctx, status, message, headers=None):
 class SandboxApp:
     def __init__(self, state, settings: dict | None = None, providers=None):
         self.state = state
-        self.providers = list(PROVIDERS if providers is None else providers)
+        self.providers = list(mounted() if providers is None else providers)
         self.defaults = dict(BASE_SETTINGS)
         for module in self.providers:
             self.defaults.update(getattr(module, "SETTINGS", {}))

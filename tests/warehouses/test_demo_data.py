@@ -38,7 +38,7 @@ def test_people_are_realistic_and_unique():
 
 
 def test_contact_ids_link_the_tables_and_the_gong_sandbox():
-    from integrations.sandbox.providers.gong import PROSPECTS
+    from integrations.gong.sandbox import PROSPECTS
 
     users = list(data.users(1200))
     contacts = list(data.salesforce_contacts(1200))

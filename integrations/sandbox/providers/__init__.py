@@ -1,13 +1,10 @@
-"""The emulated providers, in mounting order. A module that is not written yet is skipped."""
+"""The emulations the sandbox mounts: each registered provider's own (integrations/<type>/sandbox.py),
+then the sandbox's webhook sink."""
 
-import importlib
+from integrations import registry
 
-NAMES = ("salesloft", "gong", "linkedin", "salesforce", "hubspot", "webhook_sink")
+from . import webhook_sink
 
-PROVIDERS = []
-for _name in NAMES:
-    try:
-        PROVIDERS.append(importlib.import_module(f"{__name__}.{_name}"))
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{_name}":
-            raise
+
+def mounted() -> list:
+    return registry.sandboxes() + [webhook_sink]

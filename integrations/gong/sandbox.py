@@ -20,8 +20,8 @@ import string
 
 from werkzeug.routing import Rule
 
-from .. import oauth, ratelimit
-from ..http import BadBody, abort_with, iso, json_response, read_json
+from integrations.sandbox import oauth, ratelimit
+from integrations.sandbox.http import BadBody, abort_with, iso, json_response, read_json
 
 NAME = "gong"
 PREFIX = "/gong"

@@ -21,8 +21,8 @@ from urllib.parse import unquote
 
 from werkzeug.routing import Rule
 
-from .. import oauth, ratelimit
-from ..http import BadBody, abort_with, empty_response, json_response, now, read_json
+from integrations.sandbox import oauth, ratelimit
+from integrations.sandbox.http import BadBody, abort_with, empty_response, json_response, now, read_json
 
 NAME = "linkedin"
 PREFIX = "/linkedin"

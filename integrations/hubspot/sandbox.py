@@ -29,9 +29,9 @@ from functools import lru_cache
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
-from .. import oauth, ratelimit
-from ..http import abort_with, empty_response, json_response, now, read_json
-from .hubspot_schema import (BUILTIN_PROPERTIES, DEFAULT_PROPERTIES, LAST_MODIFIED, OBJECT_TYPE_IDS, OBJECT_TYPES,
+from integrations.sandbox import oauth, ratelimit
+from integrations.sandbox.http import abort_with, empty_response, json_response, now, read_json
+from .sandbox_schema import (BUILTIN_PROPERTIES, DEFAULT_PROPERTIES, LAST_MODIFIED, OBJECT_TYPE_IDS, OBJECT_TYPES,
                              SINGULAR, check_value, now_iso, to_epoch_ms)
 
 NAME = "hubspot"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from .salesforce_schema import NUMBER_TYPES, sobject, to_18
+from .sandbox_schema import NUMBER_TYPES, sobject, to_18
 
 
 class SoqlError(Exception):

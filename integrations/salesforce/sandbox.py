@@ -6,8 +6,8 @@ the `instance_url` every data call goes to (here the sandbox's /salesforce), and
 carries no `expires_in`; errors are JSON lists `[{"message", "errorCode"}]`
 (collection results say `statusCode`); every data response has
 `Sforce-Limit-Info: api-usage=N/M` and the daily allocation, once spent, answers
-403 REQUEST_LIMIT_EXCEEDED. Objects and fields come from salesforce_schema, SOQL
-from salesforce_soql.
+403 REQUEST_LIMIT_EXCEEDED. Objects and fields come from sandbox_schema, SOQL
+from sandbox_soql.
 
 Records live in one collection per sObject ("Contact", "Lead", ...), keyed by
 their 18-character Id. Deleted records stay with IsDeleted = true (the recycle
@@ -33,10 +33,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Response
 
-from .. import oauth, ratelimit
-from ..http import abort_with, empty_response, json_response, now, read_json, read_params
-from .salesforce_schema import BY_PREFIX, BASE62, NUMBER_TYPES, SOBJECTS, make_id, sobject, to_18
-from .salesforce_soql import (
+from integrations.sandbox import oauth, ratelimit
+from integrations.sandbox.http import abort_with, empty_response, json_response, now, read_json, read_params
+from .sandbox_schema import BY_PREFIX, BASE62, NUMBER_TYPES, SOBJECTS, make_id, sobject, to_18
+from .sandbox_soql import (
     BoolOp, Comparison, Evaluator, SoqlError, expand_select, format_datetime, parse, parse_datetime,
 )
 

@@ -21,8 +21,8 @@ from datetime import datetime
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
-from .. import oauth, ratelimit
-from ..http import abort_with, empty_response, iso, json_response, now, read_params
+from integrations.sandbox import oauth, ratelimit
+from integrations.sandbox.http import abort_with, empty_response, iso, json_response, now, read_params
 
 NAME = "salesloft"
 PREFIX = "/salesloft"

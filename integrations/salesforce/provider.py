@@ -1,0 +1,110 @@
+"""Salesforce: OAuth in the browser (the default), a refresh token handed over by an API
+caller (`api`), or the client-credentials flow. Model-sync target and bulk-sync source.
+
+API calls go to the instance URL Salesforce names in its token response, unless the
+read-only `instance_url_override` says otherwise.
+"""
+
+from integrations.base import ConfigField
+from integrations.connection_types import Endpoint, OAuthSpec, get
+from integrations.provider import Provider
+
+from . import bulk_source
+from .targets import TARGETS
+from .writer import make_writer
+
+API_VERSION = "v62.0"
+
+
+def domain(config: dict) -> str:
+    """acmecorp.my.salesforce.com, whether given with a scheme or a trailing slash or not."""
+    value = str(config.get("domain") or "").strip()
+    value = value.split("://", 1)[-1]
+    return value.split("/", 1)[0]
+
+
+class Salesforce(Provider):
+    id = "salesforce"
+    name = "Salesforce"
+    description = "CRM: leads, contacts, accounts and custom objects."
+    fields = (
+        ConfigField("domain", "Domain", required=True, address="host",
+                    description="The Salesforce instance's login domain, e.g. acmecorp.my.salesforce.com"),
+        ConfigField("connect_mode", "Authentication method", required=True,
+                    choices=("browser", "clientcredentials", "code", "api"), default="browser",
+                    description="browser: OAuth through the console. api: hand over client_id, client_secret and "
+                                "oauth_refresh_token. clientcredentials: client_id and client_secret."),
+        ConfigField("client_id", "Client ID", secret=True,
+                    description="Required when connect_mode is clientcredentials or api."),
+        ConfigField("client_secret", "Client secret", secret=True,
+                    description="Required when connect_mode is clientcredentials or api."),
+        ConfigField("oauth_refresh_token", "OAuth refresh token", secret=True),
+        ConfigField("daily_api_calls", "Daily call limit", type="integer",
+                    description="The daily Salesforce API call cap the console should adhere to."),
+        ConfigField("enforce_api_limits", "Enforce API limits", type="boolean", default=False,
+                    description="Restrict the console to a fixed daily cap of API calls (daily_api_calls)."),
+        ConfigField("enable_tooling", "Enable support for Tooling API", type="boolean", default=False,
+                    description="Expose objects from the Tooling API in the bulk-sync source object list."),
+        ConfigField("enable_multicurrency_lookup", "Enable multicurrency source field support", type="boolean",
+                    default=False,
+                    description="Accurate currency conversions when bulk-syncing formula fields incrementally."),
+        ConfigField("instance_url_override", "Instance URL override", readonly=True,
+                    description="Used for API requests instead of the instance URL Salesforce gives during OAuth."),
+        ConfigField("username", "Salesforce user", readonly=True),
+    )
+    hidden = frozenset({"oauth_refresh_token"})
+    labels = {"connect_mode": {"browser": "OAuth in the browser", "clientcredentials": "Client credentials",
+                               "code": "Device code", "api": "Refresh token (API)"}}
+    oauth = OAuthSpec(
+        authorize=Endpoint("https://{domain}/services/oauth2/authorize", "/salesforce/services/oauth2/authorize"),
+        token=Endpoint("https://{domain}/services/oauth2/token", "/salesforce/services/oauth2/token"),
+        scopes=("api", "refresh_token"),
+        pkce=True,
+        extras=("instance_url",),
+    )
+    budget = ((100_000, 86_400),)  # rolling 24 h org limit (edition-dependent)
+    targets = TARGETS
+    writer = staticmethod(make_writer)
+    source = bulk_source
+
+    def url_values(self, config: dict) -> dict:
+        return {"domain": domain(config)}
+
+    def needs_browser(self, config: dict) -> bool:
+        return config.get("connect_mode", "browser") in ("browser", "code") and not config.get("oauth_refresh_token")
+
+    def token_grant(self, config: dict) -> str:
+        return "client_credentials" if config.get("connect_mode") == "clientcredentials" else "refresh_token"
+
+    def validate(self, config: dict):
+        problems = []
+        mode = config.get("connect_mode", "browser")
+        if mode == "code":
+            problems.append(("connect_mode", "code (device authorization) is not supported here; use browser"))
+        if mode in ("api", "clientcredentials"):
+            needed = ("client_id", "client_secret") + (("oauth_refresh_token",) if mode == "api" else ())
+            problems += [(name, f"is required when connect_mode is {mode}") for name in needed if not config.get(name)]
+        if config.get("enforce_api_limits") and not config.get("daily_api_calls"):
+            problems.append(("daily_api_calls", "must be set when enforce_api_limits is true"))
+        if config.get("daily_api_calls") is not None and config["daily_api_calls"] < 0:
+            problems.append(("daily_api_calls", "must not be negative"))
+        if not domain(config) and config.get("domain"):
+            problems.append(("domain", "is not a domain name"))
+        return problems
+
+    def api_url(self, config: dict, sandbox_url: str = "") -> str:
+        instance = config.get("instance_url_override") or config.get("oauth_instance_url")
+        if not instance:
+            instance = f"{sandbox_url.rstrip('/')}/salesforce" if sandbox_url else f"https://{domain(config)}"
+        return f"{instance.rstrip('/')}/services/data/{API_VERSION}"
+
+    def check(self, session) -> dict:
+        get(session, "sobjects", "Salesforce")
+        return {}
+
+    def sandbox(self):
+        from . import sandbox
+        return sandbox
+
+
+PROVIDER = Salesforce()
