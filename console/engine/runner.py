@@ -32,6 +32,7 @@ from . import staging
 from .conf import setting
 from .filters import row_filter
 from .mapping import Mapping, RowMapper, identity_key, without_create_only
+from .staging import StoredState, TargetState
 
 SAMPLES = 5
 DONE = {"insert": "inserted", "update": "updated", "remove": "removed"}
@@ -74,6 +75,34 @@ class Counts:
         return self.queried + self.vanished
 
 
+@dataclass(frozen=True)
+class Policy:
+    """What a run does with what the target already holds, decided once as it starts."""
+
+    force: bool  # rows are sent even when the target holds them as they are
+    skip_unchanged: bool  # rows the target holds as they are are counted, not planned
+    skip_backfill: bool  # the sync's first run records its rows and sends none
+    holds_nothing: bool  # the sync has no state yet: every row is new to the target
+    removes_vanished: bool  # what the sync wrote and the model no longer returns is removed
+
+    @classmethod
+    def of(cls, execution: Execution) -> "Policy":
+        sync = execution.sync
+        targeted = bool(execution.identities) or execution.retry_of_id is not None
+        force = execution.resync or sync.sync_all_records or targeted
+        return cls(
+            force=force,
+            skip_unchanged=not force and sync.mode != "remove",
+            skip_backfill=(
+                getattr(sync, "skip_initial_backfill", False)
+                and not force
+                and not sync.executions.filter(status=ExecutionStatus.COMPLETED, dry_run=False).exists()
+            ),
+            holds_nothing=not RecordState.objects.filter(sync=sync).exists(),
+            removes_vanished=sync.mode in MODES_REMOVING_VANISHED and not targeted,
+        )
+
+
 @dataclass
 class Planned:
     key: str
@@ -98,22 +127,15 @@ class Run:
         self.filtered = 0  # rows the sync's filters left out (not counted as read)
         self.notes = []  # lines for the run's log
         self.counts = Counts()
-        self.targeted = bool(execution.identities) or execution.retry_of_id is not None
-        self.force = execution.resync or sync.sync_all_records or self.targeted
-        self.skip_unchanged = not self.force and self.mode != "remove"
+        self.policy = Policy.of(execution)
         self.wanted = self.normalized(execution.identities) if execution.identities else None
-        self.skip_backfill = (
-            getattr(sync, "skip_initial_backfill", False)
-            and not self.force
-            and not sync.executions.filter(status=ExecutionStatus.COMPLETED, dry_run=False).exists()
-        )
         self.batch_size = max(1, getattr(writer, "batch_size", 0) or 100)
         self.failed_batches = 0
         self.checked_at = 0.0
         self.ahead = 0 if self.dry_run else max(0, setting("ENGINE_WRITE_AHEAD"))
         self.side_threads = None  # run the writer when chunks are written ahead
         self.in_flight = deque()  # (chunk, future): handed to the writer, not recorded yet
-        self.plan = {"samples": {"insert": [], "update": [], "remove": [], "invalid": []}}
+        self.dry_run_plan = {"samples": {"insert": [], "update": [], "remove": [], "invalid": []}}
         # hash() of the fingerprints the target holds (loaded when unchanged rows are skipped),
         # each taken out by the row that matches it, and of the other identities read.
         # Two values sharing a 64-bit hash would let a changed row pass for unchanged or set
@@ -122,34 +144,29 @@ class Run:
         # gets it right.
         self.accepted = None
         self.seen = set()
-        self.holds_nothing = False  # no state of the sync at the start: every row is new to it
 
     def normalized(self, identities) -> set:
         keys = (identity_key(i, "", self.mapping.case_insensitive)[0] for i in identities)
         return {k for k in keys if k}
 
-    @property
-    def removes_vanished(self) -> bool:
-        return self.mode in MODES_REMOVING_VANISHED and not self.targeted
-
     def execute(self) -> Counts:
         if self.mode in MODES_NEEDING_IDENTITY and not self.mapping.identity_source:
             raise RunFailed(f"Mode '{self.mode}' matches records on an identity; this sync has none.")
+        policy = self.policy
         baseline = 0
-        if self.removes_vanished:
+        if policy.removes_vanished:
             baseline = RecordState.objects.filter(sync=self.sync).exclude(fingerprint="").count()
-        self.holds_nothing = not RecordState.objects.filter(sync=self.sync).exists()
-        if self.skip_unchanged and not self.skip_backfill:
-            self.accepted = set() if self.holds_nothing else staging.accepted(self.sync.pk, self.execution.pk)
+        if policy.skip_unchanged and not policy.skip_backfill:
+            self.accepted = set() if policy.holds_nothing else staging.accepted(self.sync.pk, self.execution.pk)
         with self.writes():
             for batch in self.rows:
                 self.check_progress()
                 if batch:
                     self.process(batch)
-            if self.removes_vanished:
+            if policy.removes_vanished:
                 self.settle_in_flight()  # what vanished is judged on what the target accepted
                 self.remove_vanished(baseline)
-        if self.skip_backfill:
+        if policy.skip_backfill:
             self.notes.append("First run skipping the initial backfill: rows were recorded, not sent.")
         if self.filtered:
             self.notes.append(f"{self.filtered} rows did not pass the sync's filters and were left out.")
@@ -159,13 +176,31 @@ class Run:
     # ---- one batch of rows --------------------------------------------------
 
     def process(self, rows: list[dict]):
-        if self.passes:
-            kept = [row for row in rows if self.passes(row)]
-            self.filtered += len(rows) - len(kept)
-            rows = kept
+        rows = self.filter(rows)
+        first, invalid = self.classify(rows)
+        if self.policy.skip_backfill:
+            self.set_aside(invalid)
+            self.adopt(first)
+            return
+        planned = self.plan(first, invalid)
+        self.set_aside(invalid)
+        self.send(planned)
+
+    def filter(self, rows: list[dict]) -> list[dict]:
+        """The rows the sync's filters let through; the others are counted apart, not as read."""
+        if not self.passes:
+            return rows
+        kept = [row for row in rows if self.passes(row)]
+        self.filtered += len(rows) - len(kept)
+        return kept
+
+    def classify(self, rows: list[dict]) -> tuple[dict, list]:
+        """Sorts the rows in the run's scope into the first row read of each identity,
+        key -> (fingerprint, row), and the invalid ones, (row, reason). A row matching what
+        the target holds in memory is counted unchanged and goes no further."""
         identified = self.in_scope([(self.map_row.identify(row), row) for row in rows])
         self.counts.queried += len(identified)
-        invalid, first = [], {}  # first: key -> (fingerprint, row) of the row sent for that identity
+        invalid, first = [], {}
         seen, accepted, unchanged = self.seen, self.accepted, 0
         for (key, fingerprint, problem), row in identified:
             if problem:
@@ -185,18 +220,20 @@ class Run:
             seen.add(marker)
             first[key] = (fingerprint, row)
         self.counts.unchanged += unchanged
-        if self.skip_backfill:
-            self.set_aside(invalid)
-            self.adopt(first)
-            return
-        if self.holds_nothing:  # a run reads each identity once, so its own states never answer
+        return first, invalid
+
+    def plan(self, first: dict, invalid: list) -> list[Planned]:
+        """What to send for each first row, judged against the target's state for its identity.
+        A row whose state an earlier row of this run matched is a duplicate: added to `invalid`."""
+        accepted = self.accepted
+        if self.policy.holds_nothing:  # a run reads each identity once, so its own states never answer
             states = dict.fromkeys(first)
         else:
             # With what the target holds in memory, every state is looked at: one whose
             # fingerprint an earlier row took out means this row repeats that row's identity.
             states = staging.states_to_plan(self.sync.pk, self.execution.pk,
                                             {key: fingerprint for key, (fingerprint, _) in first.items()},
-                                            self.skip_unchanged and accepted is None)
+                                            self.policy.skip_unchanged and accepted is None)
         self.counts.unchanged += len(first) - len(states)
         planned = []
         for key, state in states.items():
@@ -213,29 +250,31 @@ class Run:
                 record = OutgoingRecord(
                     identity=mapped.identity,
                     fields=fields,
-                    target_id=(state[2] or None) if state else None,
+                    target_id=(state.target_id or None) if state else None,
                 )
                 planned.append(Planned(key, record, fingerprint, action))
-        self.set_aside(invalid)
+        return planned
+
+    def send(self, planned: list[Planned]):
         for start in range(0, len(planned), self.batch_size):
             try:
-                self.send(planned[start : start + self.batch_size])
+                self.send_chunk(planned[start : start + self.batch_size])
             except RunStopped:
                 # Rows of this batch that were never sent are not counted as read,
                 # so the counts of a stopped run still add up.
                 self.counts.queried -= max(0, len(planned) - start - self.batch_size)
                 raise
 
-    def matched_earlier(self, state) -> bool:
+    def matched_earlier(self, state: TargetState | None) -> bool:
         """Whether a row read earlier in this run matched the state (took its fingerprint out)."""
-        return (state is not None and state[1] != "" and state[3] != self.execution.id
-                and hash(state[1]) not in self.accepted)
+        return (state is not None and state.fingerprint != "" and state.last_execution_id != self.execution.id
+                and hash(state.fingerprint) not in self.accepted)
 
-    def read_in_this_run(self, identity: str, fingerprint: str, last_execution) -> bool:
+    def read_in_this_run(self, state: StoredState) -> bool:
         """Whether this run read the identity of a state: a row matched it, or it was seen."""
-        if self.accepted is not None and fingerprint and last_execution != self.execution.id:
-            return hash(fingerprint) not in self.accepted or hash(identity) in self.seen
-        return hash(identity) in self.seen
+        if self.accepted is not None and state.fingerprint and state.last_execution_id != self.execution.id:
+            return hash(state.fingerprint) not in self.accepted or hash(state.identity) in self.seen
+        return hash(state.identity) in self.seen
 
     def adopt(self, first: dict):
         """First run of a sync that skips the initial backfill: remember the rows as they
@@ -268,20 +307,21 @@ class Run:
             return [item for item in identified if item[0][0] in failed]
         return identified
 
-    def decide(self, fingerprint: str, state) -> str | None:
+    def decide(self, fingerprint: str, state: TargetState | None) -> str | None:
         """insert, update or remove; None when nothing is sent (and the row is counted here)."""
-        mine = state is not None and state[3] == self.execution.id
+        mine = state is not None and state.last_execution_id == self.execution.id
+        force = self.policy.force
         if self.mode == "remove":
-            if state is not None and state[1] == "" and state[4] == "removed" and (mine or not self.force):
+            if state is not None and state.fingerprint == "" and state.last_action == "removed" and (mine or not force):
                 self.count("removed" if mine else "unchanged")
                 return None
             return "remove"
-        written = state is not None and state[1] != ""
+        written = state is not None and state.fingerprint != ""
         if not written:
             return "update" if self.mode == "update" else "insert"
-        if state[1] == fingerprint and (mine or not self.force):
+        if state.fingerprint == fingerprint and (mine or not force):
             # A resumed run counts what its earlier attempt already wrote.
-            self.count(state[4] if mine and state[4] in OUTCOME_ACTIONS else "unchanged")
+            self.count(state.last_action if mine and state.last_action in OUTCOME_ACTIONS else "unchanged")
             return None
         if self.mode == "create":  # never modifies what exists
             self.count("unchanged")
@@ -294,8 +334,8 @@ class Run:
             return
         self.counts.invalid += len(invalid)
         mapped = [(self.map_row(row), reason) for row, reason in invalid]
-        for m, reason in mapped[: SAMPLES - len(self.plan["samples"]["invalid"])]:
-            self.plan["samples"]["invalid"].append(
+        for m, reason in mapped[: SAMPLES - len(self.dry_run_plan["samples"]["invalid"])]:
+            self.dry_run_plan["samples"]["invalid"].append(
                 {"identity": m.key, "reason": reason, "fields": m.record.fields}
             )
         if self.dry_run:
@@ -339,13 +379,13 @@ class Run:
                 self.side_threads = None
             self.in_flight.clear()
 
-    def send(self, chunk: list[Planned]):
+    def send_chunk(self, chunk: list[Planned]):
         if not chunk:
             return
         if self.dry_run:
             for p in chunk:
                 self.count(DONE[p.action])
-                samples = self.plan["samples"][p.action]
+                samples = self.dry_run_plan["samples"][p.action]
                 if len(samples) < SAMPLES:
                     samples.append({"identity": p.key, "fields": p.record.fields})
             return
@@ -440,10 +480,10 @@ class Run:
     def remove_vanished(self, baseline: int):
         """Removes from the target what this sync wrote and the model no longer returns."""
         resumed = count = 0
-        for _, _, _, fingerprint, last_action, last_execution in self.unseen_states():
-            if fingerprint:
+        for state in self.unseen_states():
+            if state.fingerprint:
                 count += 1
-            elif last_action == "removed" and last_execution == self.execution.id:
+            elif state.last_action == "removed" and state.last_execution_id == self.execution.id:
                 resumed += 1  # removed by this execution's earlier attempt
         self.counts.removed += resumed
         self.counts.vanished += resumed
@@ -456,38 +496,30 @@ class Run:
         ):
             message = wipe_guard_message(self.counts.queried, count, baseline)
             if self.dry_run:
-                self.plan["removal_blocked"] = message
+                self.dry_run_plan["removal_blocked"] = message
                 return
             raise RunFailed(message)
         chunk = []
-        for _, key, target_id, fingerprint, _, _ in self.unseen_states():
-            if fingerprint:
-                chunk.append(Planned(key, OutgoingRecord(identity=key, fields={}, target_id=target_id or None),
-                                     "", "remove"))
+        for state in self.unseen_states():
+            if state.fingerprint:
+                record = OutgoingRecord(identity=state.identity, fields={}, target_id=state.target_id or None)
+                chunk.append(Planned(state.identity, record, "", "remove"))
             if len(chunk) == self.batch_size:
                 self.send_removals(chunk)
                 chunk = []
         self.send_removals(chunk)
 
     def unseen_states(self):
-        """(pk, identity, target_id, fingerprint, last_action, last_execution_id) of the sync's
-        states whose identity this run did not read, page by page."""
+        """The sync's states whose identity this run did not read, page by page."""
         last_pk = 0
-        while True:
-            page = list(
-                RecordState.objects.filter(sync=self.sync, pk__gt=last_pk).order_by("pk").values_list(
-                    "pk", "identity", "target_id", "fingerprint", "last_action", "last_execution_id"
-                )[:PAGE]
-            )
-            if not page:
-                return
-            last_pk = page[-1][0]
-            yield from (state for state in page if not self.read_in_this_run(state[1], state[3], state[5]))
+        while page := staging.states_after(self.sync.pk, last_pk, PAGE):
+            last_pk = page[-1].pk
+            yield from (state for state in page if not self.read_in_this_run(state))
 
     def send_removals(self, chunk: list[Planned]):
         self.check_canceled()
         self.counts.vanished += len(chunk)
-        self.send(chunk)
+        self.send_chunk(chunk)
 
     # ---- bookkeeping ---------------------------------------------------------
 
@@ -525,7 +557,7 @@ class Run:
             "would_update": c.updated,
             "would_remove": c.removed,
             "filtered": self.filtered,
-            **self.plan,
+            **self.dry_run_plan,
         }
 
 

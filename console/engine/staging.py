@@ -8,6 +8,8 @@ instead of IN lists of thousands of placeholders and a model instance per row.
 """
 
 import json
+from typing import NamedTuple
+from uuid import UUID
 
 from django.db import connection
 from django.utils import timezone
@@ -15,6 +17,26 @@ from django.utils import timezone
 from console.syncs.models import RecordState
 
 STATE_COLUMNS = ("identity", "fingerprint", "target_id", "last_execution_id", "last_action")
+
+
+class TargetState(NamedTuple):
+    """What the target holds for an identity, as recorded when it last accepted a write."""
+
+    fingerprint: str  # "" once removed
+    target_id: str
+    last_execution_id: UUID | None
+    last_action: str
+
+
+class StoredState(NamedTuple):
+    """One of a sync's states, read page by page when looking for records gone from the model."""
+
+    pk: int
+    identity: str
+    fingerprint: str
+    target_id: str
+    last_execution_id: UUID | None
+    last_action: str
 
 
 def on_postgresql() -> bool:
@@ -37,9 +59,9 @@ def accepted(sync_id, execution_id) -> set[int]:
         return {hash(row[0]) for rows in iter(lambda: cursor.fetchmany(20000), []) for row in rows}
 
 
-def states_to_plan(sync_id, execution_id, fingerprints: dict[str, str], skip_unchanged: bool) -> dict:
-    """identity -> (identity, fingerprint, target_id, last_execution_id, last_action), or None
-    when the target holds nothing for it yet.
+def states_to_plan(sync_id, execution_id, fingerprints: dict[str, str],
+                   skip_unchanged: bool) -> dict[str, TargetState | None]:
+    """identity -> its TargetState, or None when the target holds nothing for it yet.
 
     With skip_unchanged, identities the target already holds with the same fingerprint
     are left out (the caller counts them unchanged), unless this execution wrote them
@@ -61,13 +83,20 @@ def states_to_plan(sync_id, execution_id, fingerprints: dict[str, str], skip_unc
         sql += " WHERE s.identity IS NULL OR s.fingerprint <> k.value OR s.last_execution_id = %s"
         params.append(db_value(RecordState, "last_execution_id", execution_id))
     execution_field = RecordState._meta.get_field("last_execution_id")
+    make = TargetState._make  # about twice as fast as calling TargetState(...), once a row
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {
             key: None if fingerprint is None else
-            (key, fingerprint, target_id, execution_field.to_python(last) if last is not None else None, action)
+            make((fingerprint, target_id, execution_field.to_python(last) if last is not None else None, action))
             for key, fingerprint, target_id, last, action in cursor.fetchall()
         }
+
+
+def states_after(sync_id, pk: int, size: int) -> list[StoredState]:
+    """The next `size` states of the sync whose pk is above `pk`, in pk order."""
+    page = RecordState.objects.filter(sync_id=sync_id, pk__gt=pk).order_by("pk").values_list(*StoredState._fields)
+    return [StoredState._make(row) for row in page[:size]]
 
 
 def save_states(sync_id, states: list[dict]):
