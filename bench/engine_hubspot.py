@@ -147,7 +147,7 @@ def make_sync(source_url: str):
 
 def run_and_wait(sync, timeout: float = 7200):
     from console.engine import services
-    from console.syncs.models import Execution
+    from console.engine.models import Execution
 
     execution = services.start_execution(sync)
     started = time.perf_counter()

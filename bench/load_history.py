@@ -107,7 +107,8 @@ def fill(syncs: int, executions: int, errors: int) -> dict:
     from console.accounts.services import create_api_key, sign_up
     from console.connections.models import Connection
     from console.datamodels.models import DataModel
-    from console.syncs.models import Execution, ExecutionLog, ExecutionStatus, RecordError, Sync
+    from console.engine.models import Execution, ExecutionLog, ExecutionStatus, RecordError
+    from console.syncs.models import Sync
 
     user = sign_up("load@example.com", "correct-horse-battery", "Load Test Company")
     organization = user.memberships.get().organization

@@ -128,7 +128,7 @@ def main(argv=None) -> int:
             stack.callback(lambda w=worker: (w.terminate(), w.wait()))
 
         from console.engine import services
-        from console.syncs.models import Execution
+        from console.engine.models import Execution
 
         httpx.delete(f"{sandbox}/_sandbox/requests").raise_for_status()
         print(f"Syncing {args.rows:,} people to one Salesloft connection from two workers "

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from console.syncs.models import ACTIVE_STATUSES, ExecutionStatus
+from console.engine.models import ACTIVE_STATUSES, AbstractExecution
 
 
 class BulkSync(models.Model):
@@ -58,13 +58,13 @@ class BulkSync(models.Model):
         return [s for s in self.schemas if s.get("enabled", True)]
 
 
-class BulkExecution(models.Model):
+class BulkExecution(AbstractExecution):
     """One run of a bulk sync, over each of its enabled objects (BulkSchemaExecution)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    TRIAL_FLAG = "is_test"
+    MESSAGE_FIELD = "status_message"
+
     sync = models.ForeignKey(BulkSync, on_delete=models.CASCADE, related_name="executions")
-    status = models.CharField(max_length=20, choices=ExecutionStatus.choices, default=ExecutionStatus.CREATED)
-    trigger = models.CharField(max_length=20, default="manual")  # manual, api, schedule
     fetch_mode = models.CharField(max_length=20, default="incremental")  # incremental, full, none
     resync_mode = models.CharField(max_length=20, blank=True, default="")  # refetch, resync, rebuild
     is_test = models.BooleanField(default=False)
@@ -72,14 +72,7 @@ class BulkExecution(models.Model):
     record_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     status_message = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempt = models.PositiveSmallIntegerField(default=0)
-    claim = models.CharField(max_length=32, blank=True, default="")  # the worker that holds it
-    worker = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

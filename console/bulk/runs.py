@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from console.engine import services as engine
 from console.engine.conf import setting
+from console.engine.models import ACTIVE_STATUSES, ExecutionStatus
 from console.engine.notifications import emit
 from console.engine.schedule import DISPATCHED, next_run_time
-from console.syncs.models import ACTIVE_STATUSES, ExecutionStatus
 from console.targets.services import cached
 from integrations.base import ConnectorError
 from integrations.warehouses.destinations import BackgroundWriter

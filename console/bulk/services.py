@@ -17,8 +17,8 @@ from console.connections import probes
 from console.connections.files import file_root, files_enabled
 from console.connections.models import Connection
 from console.connections.services import connection_config, warehouse_endpoint
+from console.engine.models import ACTIVE_STATUSES
 from console.engine.schedule import next_run_time
-from console.syncs.models import ACTIVE_STATUSES
 from console.syncs.services import clean_schedule
 from console.targets.services import cached
 from integrations import catalogue

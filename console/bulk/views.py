@@ -6,8 +6,8 @@ from django.views.decorators.http import require_POST
 
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
+from console.engine.models import ACTIVE_STATUSES
 from console.engine.views import go
-from console.syncs.models import ACTIVE_STATUSES
 
 from . import forms, runs, services
 from .models import BulkExecution, BulkSync

@@ -12,7 +12,8 @@ from ninja import Router, Schema
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, PagedEnvelope
-from console.syncs.models import Execution, ExecutionStatus, RecordError, Sync
+from console.engine.models import Execution, ExecutionStatus, RecordError
+from console.syncs.models import Sync
 
 from . import services
 from .events_api import router as events_router

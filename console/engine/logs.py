@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from console.syncs.models import RecordError, RecordState
+from console.engine.models import RecordError, RecordState
 
 LOG_TYPES = ("records", "errors", "warnings", "inserts", "updates", "deletes")
 ACTIONS = {"inserts": ("inserted",), "updates": ("updated",), "deletes": ("removed",),

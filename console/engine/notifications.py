@@ -13,10 +13,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from console.accounts.models import Role
-from console.syncs.models import Execution, ExecutionStatus
 from integrations.egress import EgressRefused, EgressTransport
 
-from .models import Event, NotificationSettings, Webhook, WebhookDelivery
+from .models import Event, Execution, ExecutionStatus, NotificationSettings, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from croniter import croniter
 from django.utils import timezone
 
-from console.syncs.models import ACTIVE_STATUSES, Execution, ExecutionStatus, Sync
+from console.engine.models import ACTIVE_STATUSES, Execution, ExecutionStatus
+from console.syncs.models import Sync
 
 from .conf import setting
 

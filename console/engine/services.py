@@ -10,20 +10,13 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.db.models import F, Q
 from django.utils import timezone
 
-from console.syncs.models import (
-    ACTIVE_STATUSES,
-    Execution,
-    ExecutionLog,
-    ExecutionStatus,
-    RecordError,
-    Sync,
-)
+from console.syncs.models import Sync
 from integrations.base import ConnectorError, WriteSpec
 
 from . import notifications, schedule
 from .conf import setting
 from .mapping import MappingError
-from .models import Event
+from .models import ACTIVE_STATUSES, Event, Execution, ExecutionLog, ExecutionStatus, RecordError
 from .runner import Canceled, LostClaim, Run, RunFailed
 
 logger = logging.getLogger(__name__)

@@ -7,12 +7,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from console.accounts.decorators import organization_required
-from console.syncs.models import ACTIVE_STATUSES, Execution, Sync
+from console.syncs.models import Sync
 
 from . import services
 from .forms import NotificationsForm
 from .logs import LOG_TYPES, log_count, log_lines, read_token, sign_log
-from .models import NotificationSettings, Webhook, WebhookDelivery
+from .models import ACTIVE_STATUSES, Execution, NotificationSettings, Webhook, WebhookDelivery
 from .notifications import save_settings
 
 RUNS_SHOWN = 50

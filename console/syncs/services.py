@@ -16,11 +16,12 @@ from django.db import transaction
 from console.api.errors import ApiError, field_error
 from console.connections.models import Connection
 from console.datamodels.models import DataModel, ModelField
+from console.engine.models import ACTIVE_STATUSES
 from console.engine.schedule import next_run_time
 from console.targets import services as targets
 from integrations.base import MODES, ConnectorError, TargetField, TargetObject
 
-from .models import ACTIVE_STATUSES, Sync
+from .models import Sync
 
 IDENTITY_FUNCTIONS = ("Equality", "ISubstring", "OneOf", "DomainMatch", "HostnameMatch")
 FIELD_SYNC_MODES = ("updateOrCreate", "create")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from console.bulk import runs, services
 from console.bulk.models import BulkExecution, BulkSync
 from console.engine.models import Event
-from console.syncs.models import ExecutionStatus
+from console.engine.models import ExecutionStatus
 from integrations.base import STRING
 from integrations.warehouses.destinations import SQLiteDestination
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from console.engine import services
-from console.syncs.models import Execution, ExecutionStatus
+from console.engine.models import Execution, ExecutionStatus
 from tests.engine.fakes import FakeTarget
 from tests.engine.test_run import people
 

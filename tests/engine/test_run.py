@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from console.engine import services
 from console.engine.models import Event
-from console.syncs.models import Execution, ExecutionStatus, RecordError, RecordState
+from console.engine.models import Execution, ExecutionStatus, RecordError, RecordState
 from integrations.base import ConnectionFailed
 from tests.engine.fakes import Broken, FakeTarget, batches
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from console.engine import notifications, schedule, services
 from console.engine.models import Event, NotificationSettings, Webhook
-from console.syncs.models import Execution, ExecutionStatus, Sync
+from console.engine.models import Execution, ExecutionStatus
+from console.syncs.models import Sync
 from tests.engine.fakes import FakeTarget
 from tests.engine.test_run import people
 

@@ -12,7 +12,8 @@ def one_of_each(organization) -> dict:
     from console.connections.models import Connection
     from console.datamodels.models import DataModel
     from console.engine.models import Webhook
-    from console.syncs.models import Execution, ExecutionStatus, Sync
+    from console.engine.models import Execution, ExecutionStatus
+    from console.syncs.models import Sync
 
     warehouse = Connection.objects.create(organization=organization, name="Warehouse", type="postgresql")
     target = Connection.objects.create(organization=organization, name="CRM", type="salesloft")

@@ -18,7 +18,7 @@ from django.urls import URLResolver, get_resolver
 from console.accounts.models import Membership, Role
 from console.accounts.services import add_member, create_api_key, sign_up
 from console.api.api import api as ninja_api
-from console.syncs.models import Execution, ExecutionStatus
+from console.engine.models import Execution, ExecutionStatus
 from tests.trust.conftest import one_of_each
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from console.bulk.models import BulkExecution, BulkSync
 from console.connections.models import Connection
 from console.datamodels.models import DataModel
-from console.syncs.models import Execution, ExecutionLog, ExecutionStatus, RecordError, Sync
+from console.engine.models import Execution, ExecutionLog, ExecutionStatus, RecordError
+from console.syncs.models import Sync
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from console.syncs.models import Execution, ExecutionStatus, Sync
+from console.engine.models import Execution, ExecutionStatus
+from console.syncs.models import Sync
 from console.connections.models import Connection
 from tests.engine.conftest import data_model, make_sync, warehouse  # noqa: F401
 
