@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import connections, transaction
 
-from console.syncs.models import Execution, ExecutionStatus, RecordError, RecordState
+from console.engine.models import Execution, ExecutionStatus, RecordError, RecordState
 from integrations.base import (
     ConnectionFailed,
     ConnectorError,

@@ -14,7 +14,7 @@ from uuid import UUID
 from django.db import connection
 from django.utils import timezone
 
-from console.syncs.models import RecordState
+from console.engine.models import RecordState
 
 STATE_COLUMNS = ("identity", "fingerprint", "target_id", "last_execution_id", "last_action")
 
