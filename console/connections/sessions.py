@@ -13,12 +13,12 @@ the connection needs_reconnect and raises NeedsReconnect.
 """
 
 import threading
-import time
 
 import httpx
 from django.conf import settings
 
 from integrations.base import ConnectionFailed, ProviderSession
+from integrations.clock import SYSTEM_CLOCK, Clock
 from integrations.egress import EgressTransport
 from integrations.http import RetryingTransport
 
@@ -30,9 +30,11 @@ SHORT_RATE_WAIT = 15.0  # seconds of 429 waits a page's discovery call accepts
 
 
 class OAuthTokenAuth(httpx.Auth):
-    def __init__(self, connection: Connection, config: dict, deadline: float | None = None):
+    def __init__(self, connection: Connection, config: dict, deadline: float | None = None,
+                 clock: Clock = SYSTEM_CLOCK):
         self.connection = connection
         self.deadline = deadline
+        self.clock = clock
         self.token = config["oauth_access_token"]
         self.expiry = config.get("oauth_token_expiry")
         self.lock = threading.Lock()
@@ -49,7 +51,7 @@ class OAuthTokenAuth(httpx.Auth):
             yield request
 
     def expiring(self) -> bool:
-        return self.expiry is not None and float(self.expiry) - oauth.REFRESH_MARGIN <= time.time()
+        return self.expiry is not None and float(self.expiry) - oauth.REFRESH_MARGIN <= self.clock.time()
 
     def renew(self, stale: str):
         with self.lock:

@@ -12,7 +12,6 @@ connection until the provider's Retry-After has passed.
 
 import json
 import os
-import time
 import uuid
 from functools import cache
 
@@ -21,6 +20,7 @@ from django.conf import settings
 
 from integrations import registry
 from integrations.base import ConnectionFailed, RateLimited
+from integrations.clock import SYSTEM_CLOCK, Clock
 
 from .conf import setting
 
@@ -95,11 +95,13 @@ def redis_client(url: str) -> redis.Redis:
 
 
 class RedisLimiter:
-    """acquire(cost) blocks until the budget allows the call; pause(seconds) after a 429."""
+    """acquire(cost) blocks until the budget allows the call; pause(seconds) after a 429.
+    Redis's clock says how long; `clock` measures and sleeps the waits."""
 
     def __init__(self, client: redis.Redis, name: str, windows, max_wait: float | None = None,
-                 outage_seconds: float | None = None):
+                 outage_seconds: float | None = None, clock: Clock = SYSTEM_CLOCK):
         self.client = client
+        self.clock = clock
         self.name = name
         self.windows = [(int(limit), int(seconds)) for limit, seconds in windows]
         self.max_wait = setting("ENGINE_MAX_RATE_WAIT_SECONDS") if max_wait is None else max_wait
@@ -118,30 +120,30 @@ class RedisLimiter:
 
     def call(self, script, **arguments):
         """Runs a script, waiting out a Redis restart (the client reconnects on its own)."""
-        deadline = time.monotonic() + self.outage_seconds
+        deadline = self.clock.monotonic() + self.outage_seconds
         while True:
             try:
                 return script(**arguments)
             except (redis.ConnectionError, redis.TimeoutError) as error:
-                if time.monotonic() >= deadline:
+                if self.clock.monotonic() >= deadline:
                     raise ConnectionFailed(
                         "Redis, which keeps the API budgets every worker shares, is unreachable: "
                         f"{error}") from error
-                time.sleep(0.5)
+                self.clock.sleep(0.5)
 
     def acquire(self, cost: int = 1) -> float:
-        started = time.monotonic()
+        started = self.clock.monotonic()
         while True:
             wait = self.try_acquire(cost)
             if wait <= 0:
-                waited = time.monotonic() - started
+                waited = self.clock.monotonic() - started
                 self.waited += waited
                 return waited
-            if time.monotonic() - started + wait > self.max_wait:
+            if self.clock.monotonic() - started + wait > self.max_wait:
                 raise RateLimited(
                     f"The API budget of this connection is spent for the next {wait:.0f} s.", wait
                 )
-            time.sleep(min(wait, 5.0))
+            self.clock.sleep(min(wait, 5.0))
 
     def pause(self, seconds: float):
         """Every worker using this connection waits `seconds` (a 429's Retry-After)."""

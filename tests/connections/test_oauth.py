@@ -13,8 +13,9 @@ from django.utils import timezone
 from console.accounts.services import sign_up
 from console.connections import oauth, services
 from console.connections.models import Connection, ConnectionStatus, OAuthState
-from console.connections.sessions import provider_session
+from console.connections.sessions import OAuthTokenAuth, provider_session
 from integrations.base import NeedsReconnect
+from integrations.clock import OffsetClock
 
 from .helpers import consent, local_path
 from .test_api import SALESLOFT, authorized, post
@@ -159,6 +160,25 @@ def test_a_token_about_to_expire_is_renewed_before_use(client, on_sandbox):
     assert new["oauth_access_token"] != old["oauth_access_token"]
     assert new["oauth_refresh_token"] != old["oauth_refresh_token"]  # Salesloft rotates refresh tokens
     assert new["oauth_token_expiry"] > time.time() + 600
+
+
+def test_a_session_renews_its_token_once_its_clock_passes_the_expiry(client, on_sandbox):
+    connection, _ = authorized(client, SALESLOFT)
+    connection.refresh_from_db()
+    first = connection.secrets["oauth_access_token"]
+    clock = OffsetClock()
+    session = provider_session(connection)
+    session.http.auth = OAuthTokenAuth(connection, session.config, clock=clock)
+    try:
+        assert session.http.get("me").status_code == 200
+        connection.refresh_from_db()
+        assert connection.secrets["oauth_access_token"] == first
+        clock.advance(3600)  # the sandbox's token lifetime; the sandbox itself still takes the token
+        assert session.http.get("me").status_code == 200
+    finally:
+        session.http.close()
+    connection.refresh_from_db()
+    assert connection.secrets["oauth_access_token"] != first
 
 
 def test_a_401_renews_the_token_once_and_retries(client, on_sandbox):

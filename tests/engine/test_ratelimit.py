@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from console.engine.ratelimit import BUDGETS, RedisLimiter, limiter_for
-from integrations.base import RateLimited
+from integrations.base import ConnectionFailed, RateLimited
+from integrations.clock import OffsetClock
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,6 +78,26 @@ def test_a_budget_spent_for_too_long_raises_rate_limited(redis_url):
     with pytest.raises(RateLimited) as caught:
         lim.acquire()
     assert caught.value.retry_after > 50
+
+
+def test_the_limiter_waits_on_its_clock_until_the_wait_would_pass_max_wait(redis_url):
+    clock = OffsetClock()
+    lim = limiter(redis_url, [(1, 60)], max_wait=120, clock=clock)
+    lim.acquire()
+    with pytest.raises(RateLimited) as caught:
+        lim.acquire()
+    # Redis's clock barely moved, so the budget stays spent while the limiter's clock runs on:
+    # it waits on its clock for as long as the next wait still ends within max_wait.
+    assert 60 <= clock.offset <= 120 < clock.offset + caught.value.retry_after
+
+
+def test_a_redis_outage_fails_once_its_clock_passes_the_outage_allowance():
+    clock = OffsetClock()
+    nowhere = redis.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
+    lim = RedisLimiter(nowhere, "outage", [(5, 1)], outage_seconds=20, clock=clock)
+    with pytest.raises(ConnectionFailed, match="unreachable"):
+        lim.acquire()
+    assert 10 < clock.offset <= 20  # 0.5 s between tries, on its clock
 
 
 def test_a_429_pauses_every_user_of_the_connection(redis_url):
