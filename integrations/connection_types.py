@@ -66,9 +66,9 @@ class Capabilities:
     bulk_sync_source: bool = False
 
     def operations(self) -> list[str]:
-        names = {"model_source": "models", "model_sync_target": "modelsync_destination",
-                 "bulk_sync_source": "bulksync_source"}
-        return [name for attr, name in names.items() if getattr(self, attr)]
+        offered = (("models", self.model_source), ("modelsync_destination", self.model_sync_target),
+                   ("bulksync_source", self.bulk_sync_source))
+        return [name for name, offers in offered if offers]
 
 
 @dataclass(frozen=True)
