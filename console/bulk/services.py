@@ -21,16 +21,14 @@ from console.engine.models import ACTIVE_STATUSES
 from console.engine.schedule import next_run_time
 from console.syncs.services import clean_schedule
 from console.targets.services import cached
-from integrations import catalogue
+from integrations import catalogue, registry
 from integrations.base import Column, ConnectorError
 from integrations.files import FILES_OFF
-from integrations.hubspot import bulk_source as hubspot_source
-from integrations.salesforce import bulk_source as salesforce_source
 from integrations.warehouses.destinations import DELETE_MODES, DESTINATIONS, get_destination
 
 from .models import BulkSync
 
-SOURCES = {"salesforce": salesforce_source, "hubspot": hubspot_source}
+SOURCES = registry.bulk_sources()
 MODES = ("replicate", "append", "snapshot")
 DISCOVER = ("all", "onlyIncremental", "onlyNonIncremental", "none")
 NORMALIZE_NAMES = ("enabled", "disabled", "legacy")
