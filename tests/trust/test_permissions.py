@@ -148,18 +148,19 @@ def fill_api_path(template, ids) -> str:
 API_CASES = [(method, template, role) for method, template in api_operations() for role in ROLES]
 
 
+def url_conf_routes(patterns=None, prefix="/"):
+    """Every route of the URL conf, as written there ("/syncs/<uuid:sync_id>")."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            yield from url_conf_routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern)
+
+
 def url_conf_api_routes():
     """Every /api/ route Django would answer, as OpenAPI-style templates ({name})."""
-
-    def walk(patterns, prefix="/"):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                yield prefix + str(pattern.pattern)
-
     docs = {"/api/", "/api/openapi.json", "/api/docs"}  # django-ninja's own pages
-    return {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route) for route in walk(get_resolver().url_patterns)
+    return {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route) for route in url_conf_routes()
             if route.startswith("/api/") and route not in docs}
 
 
@@ -193,15 +194,7 @@ def test_api_operation(method, template, role, world):
 
 
 def console_routes():
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                yield prefix + str(pattern.pattern)
-
-    for route in walk(get_resolver().url_patterns):
-        path = "/" + route
+    for path in url_conf_routes():
         if not path.startswith("/api") and not path.startswith("/^") and not any_match(CONSOLE_SKIPPED, path):
             yield path
 
