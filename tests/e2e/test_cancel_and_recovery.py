@@ -6,8 +6,10 @@ going when the test acts.
 """
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from console.engine import services
 
@@ -105,8 +107,9 @@ def test_sigkill_mid_run_then_a_restarted_worker_loses_nothing_and_duplicates_no
     assert interrupted["status"] == "running" and interrupted["attempt"] == 1
     assert len(people(inspector)) < ROWS
 
-    time.sleep(5)  # the heartbeat goes stale (ENGINE_STALE_SECONDS=4)
-    assert services.sweep()["requeued"] == 1
+    # The sweep judges staleness by the time it is given: 5 s on, the dead worker's last
+    # heartbeat (one a second) is older than ENGINE_STALE_SECONDS=4.
+    assert services.sweep(now=timezone.now() + timedelta(seconds=5))["requeued"] == 1
     second_worker = kill_queue()
     finished = public_api.wait(sync_id, execution_id, worker=second_worker)
     assert finished["status"] == "completed", finished
