@@ -10,9 +10,8 @@ is renewed; a bulk source streams rows.
 import httpx
 import pytest
 
-from console.connections import services
+from console.connections import services, sessions
 from console.connections.models import ConnectionStatus
-from console.connections.sessions import provider_session
 from integrations import catalogue, targets
 from integrations.base import OutgoingRecord, WriteSpec
 from integrations.writers import make_writer
@@ -36,7 +35,7 @@ def connection_for(organization, sandbox, type_id, configuration=None, auth=""):
 
 
 def session_of(connection, open_sessions):
-    session = provider_session(connection)
+    session = sessions.provider_session(connection)
     open_sessions.append(session)
     return session
 
