@@ -6,7 +6,7 @@ import pytest
 
 from integrations.hubspot import bulk_source as hubspot
 from integrations.salesforce import bulk_source as salesforce
-from tests.targets.sessions import sandbox_session
+from tests.targets.conftest import session_for  # noqa: F401  (fixture: sessions through provider_session)
 from tests.writers.conftest import Inspector
 
 
@@ -23,12 +23,12 @@ def read_all(read) -> list[dict]:
     return [record for batch in read for record in batch]
 
 
-def test_salesforce_reads_every_page_oldest_first_and_keeps_the_newest_stamp(sandbox, inspector):
+def test_salesforce_reads_every_page_oldest_first_and_keeps_the_newest_stamp(session_for, sandbox, inspector):
     moments = stamps(2500)
     inspector.seed("salesforce", "Contact", [
         {"LastName": f"Person {n}", "Email": f"p{n}@bulk.example",
          "SystemModstamp": m.strftime("%Y-%m-%dT%H:%M:%S.000+0000")} for n, m in enumerate(moments)])
-    session = sandbox_session(sandbox, "salesforce")
+    session = session_for("salesforce")
     read = salesforce.Read(session, "Contact", ["Id", "Email", "SystemModstamp"])
     batches = list(read)
     assert len(batches) >= 2, "more than one page"
@@ -42,8 +42,8 @@ def test_salesforce_reads_every_page_oldest_first_and_keeps_the_newest_stamp(san
     assert [r["Email"] for r in later] == [f"p{n}@bulk.example" for n in range(2400, 2500)]
 
 
-def test_salesforce_deleted_records_come_with_their_flag(sandbox, inspector):
-    session = sandbox_session(sandbox, "salesforce")
+def test_salesforce_deleted_records_come_with_their_flag(session_for, sandbox, inspector):
+    session = session_for("salesforce")
     contact = inspector.docs("salesforce", "Contact")[0]
     assert session.http.delete(f"sobjects/Contact/{contact['Id']}").status_code == 204
     with_deleted = {r["Id"]: r["_deleted"] for r in read_all(salesforce.Read(session, "Contact", ["Id"]))}
@@ -52,22 +52,22 @@ def test_salesforce_deleted_records_come_with_their_flag(sandbox, inspector):
     assert contact["Id"] not in without and len(without) == len(with_deleted) - 1
 
 
-def test_salesforce_objects_and_fields(sandbox):
-    session = sandbox_session(sandbox, "salesforce")
+def test_salesforce_objects_and_fields(session_for, sandbox):
+    session = session_for("salesforce")
     assert {"Account", "Contact", "Lead"} <= {o["id"] for o in salesforce.objects(session)}
     fields = {f["id"]: f for f in salesforce.fields(session, "Contact")}
     assert fields["Id"]["is_primary_key"] and fields["SystemModstamp"]["type"] == "datetime"
     assert salesforce.tracking_field("Contact", fields) == "SystemModstamp"
 
 
-def test_hubspot_search_starts_over_past_its_result_limit(sandbox, inspector, monkeypatch):
+def test_hubspot_search_starts_over_past_its_result_limit(session_for, sandbox, inspector, monkeypatch):
     monkeypatch.setattr(hubspot, "SEARCH_LIMIT", 400)  # the sandbox stops at 10,000, as HubSpot does
     inspector.settings(hubspot_search_per_second=1000, hubspot_requests_per_10s=10_000)
     moments = stamps(1000)
     inspector.seed("hubspot", "contacts", [
         {"properties": {"email": f"p{n}@bulk.example", "lastmodifieddate": m.strftime("%Y-%m-%dT%H:%M:%S.000Z")}}
         for n, m in enumerate(moments)])
-    session = sandbox_session(sandbox, "hubspot")
+    session = session_for("hubspot")
     since = moments[99].strftime("%Y-%m-%dT%H:%M:%S.000Z")
     read = hubspot.Read(session, "contacts", ["email"], since=since, include_deleted=False)
     records = read_all(read)
@@ -75,8 +75,8 @@ def test_hubspot_search_starts_over_past_its_result_limit(sandbox, inspector, mo
     assert read.cursor == moments[-1].strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def test_hubspot_archived_records_follow_with_their_flag(sandbox, inspector):
-    session = sandbox_session(sandbox, "hubspot")
+def test_hubspot_archived_records_follow_with_their_flag(session_for, sandbox, inspector):
+    session = session_for("hubspot")
     first = read_all(hubspot.Read(session, "contacts", ["email"]))
     gone = first[0]["id"]
     assert session.http.delete(f"crm/v3/objects/contacts/{gone}").status_code == 204
@@ -91,11 +91,11 @@ def as_csv(record: dict) -> dict:
             for name, value in record.items()}
 
 
-def test_salesforce_bulk_api_query_jobs_read_what_soql_reads(sandbox, inspector, monkeypatch):
+def test_salesforce_bulk_api_query_jobs_read_what_soql_reads(session_for, sandbox, inspector, monkeypatch):
     monkeypatch.setattr(salesforce, "BULK_SET_SIZE", 3)  # several result sets
     monkeypatch.setattr(salesforce, "BULK_POLL_SECONDS", (0.05, 0.05))
     inspector.settings(salesforce_bulk_seconds=0.2)
-    session = sandbox_session(sandbox, "salesforce")
+    session = session_for("salesforce")
     gone = inspector.docs("salesforce", "Contact")[0]["Id"]
     assert session.http.delete(f"sobjects/Contact/{gone}").status_code == 204
     fields = ["Id", "Email", "Birthdate", "HasOptedOutOfEmail", "SystemModstamp"]
@@ -117,8 +117,8 @@ def test_salesforce_bulk_api_query_jobs_read_what_soql_reads(sandbox, inspector,
     assert read_all(salesforce.Read(session, "Contact", fields, since=rest.cursor, query_api="bulk")) == []
 
 
-def test_a_failed_salesforce_query_job_is_told(sandbox, monkeypatch):
-    session = sandbox_session(sandbox, "salesforce")
+def test_a_failed_salesforce_query_job_is_told(session_for, sandbox, monkeypatch):
+    session = session_for("salesforce")
     read = salesforce.Read(session, "Contact", ["Id", "NoSuchField__c"], query_api="bulk")
     with pytest.raises(salesforce.ConnectorError, match="NoSuchField__c"):
         read_all(read)
