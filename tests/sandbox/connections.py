@@ -54,8 +54,9 @@ def credentials(sandbox, type_id: str, auth: str = "") -> dict:
 
 
 def sandbox_connection(organization, type_id: str, configuration: dict | None = None, *, sandbox=None,
-                       auth: str = "", name: str = ""):
-    """A stored connection of `type_id` (credentials for the sandbox added when one is given).
+                       auth: str = "", name: str = "", save: bool = True):
+    """A stored connection of `type_id` (credentials for the sandbox added when one is given;
+    unsaved with save=False, as a configuration under test is).
 
     Stored as given, unchecked: tests of odd configurations need them kept; clean_configuration
     is what checks a submitted one."""
@@ -67,5 +68,6 @@ def sandbox_connection(organization, type_id: str, configuration: dict | None = 
     connection = Connection(organization=organization, name=name or f"Sandbox {type_id}", type=type_id,
                             configuration={k: v for k, v in config.items() if k not in secret})
     connection.secrets = {k: v for k, v in config.items() if k in secret}
-    connection.save()
+    if save:
+        connection.save()
     return connection

@@ -4,8 +4,6 @@ from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtu
 
 from tests.sandbox.connections import sandbox_connection
 
-from .sessions import sandbox_session
-
 
 @pytest.fixture
 def session_for(sandbox, settings, organization):  # noqa: F811
@@ -31,12 +29,21 @@ def session_for(sandbox, settings, organization):  # noqa: F811
 
 
 @pytest.fixture
-def sandbox_sessions(sandbox, monkeypatch):  # noqa: F811
-    """Console discovery talks to the sandbox for every connection."""
+def sandbox_sessions(sandbox, settings, monkeypatch):  # noqa: F811
+    """Console discovery talks to the sandbox for every connection, through provider_session
+    on an unsaved twin of the connection that carries the sandbox's credentials."""
+    from console.connections.services import connection_config
+    from console.connections.sessions import provider_session
     from console.targets import services
 
-    monkeypatch.setattr(services, "open_session",
-                        lambda connection: sandbox_session(sandbox, connection.type, connection.configuration))
+    settings.SANDBOX_URL = sandbox.url
+
+    def open_session(connection):
+        twin = sandbox_connection(connection.organization, connection.type, connection_config(connection),
+                                  sandbox=None if connection.type == "httpapi" else sandbox, save=False)
+        return provider_session(twin, deadline=services.probes.deadline())
+
+    monkeypatch.setattr(services, "open_session", open_session)
     return sandbox
 
 

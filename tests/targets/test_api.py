@@ -66,20 +66,10 @@ def test_unknown_target_and_non_target_connections(api, target, snowflake, other
 
 
 def test_provider_failure_is_a_400_in_the_providers_words(api, target, sandbox):
-    salesloft = target("salesloft")
-    from console.targets import services
-
-    original = services.open_session
-
-    def broken(connection):
-        session = original(connection)
-        session.http.headers["Authorization"] = "Bearer revoked"
-        return session
-
-    services.open_session = broken
-    try:
-        response = api.get(f"/api/connections/{salesloft.pk}/modelsync/targetobjects")
-    finally:
-        services.open_session = original
+    salesloft = target("salesloft", configuration={"auth_method": "api_key"})
+    salesloft.secrets = {"api_key": "revoked"}
+    salesloft.save()
+    response = api.get(f"/api/connections/{salesloft.pk}/modelsync/targetobjects")
     assert response.status_code == 400 and response.json()["key"] == "target_discovery_failed"
-    assert "credentials" in response.json()["message"]
+    assert "refused the credentials: The access token is invalid" in response.json()["message"]
+    assert "revoked" not in response.json()["message"]
