@@ -9,12 +9,12 @@ exercise every mode of the written objects, and the bulk-source object to stream
 from dataclasses import dataclass, field
 from typing import Callable
 
-from integrations import catalogue
+from integrations import registry
 
 
 def provider_ids() -> list[str]:
-    """Every provider of the catalogue: the contract suite runs over these."""
-    return [kind.id for kind in catalogue.types() if kind.kind == "api"]
+    """Every provider the registry finds: the contract suite runs over these."""
+    return [provider.id for provider in registry.providers()]
 
 
 @dataclass(frozen=True)

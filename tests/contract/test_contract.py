@@ -12,7 +12,7 @@ import pytest
 
 from console.connections import services, sessions
 from console.connections.models import ConnectionStatus
-from integrations import catalogue, targets
+from integrations import catalogue, registry, targets
 from integrations.base import OutgoingRecord, WriteSpec
 from integrations.writers import make_writer
 from tests.sandbox.connections import KEYS, OAUTH, sandbox_connection, sandbox_name
@@ -44,8 +44,10 @@ def request_log(sandbox) -> list[dict]:
     return httpx.get(f"{sandbox.url}/_sandbox/requests", params={"log": 1}).json()["log"]
 
 
-def test_every_provider_of_the_catalogue_has_a_case():
+def test_every_provider_has_a_case_and_is_in_the_catalogue():
     assert PROVIDERS and set(PROVIDERS) <= set(CASES)
+    assert set(PROVIDERS) == {kind.id for kind in catalogue.types(files=True) if kind.kind == "api"}
+    assert all(CASES[type_id].source for type_id in SOURCES)
 
 
 @pytest.mark.parametrize("type_id", PROVIDERS)
@@ -150,14 +152,12 @@ def test_an_expired_oauth_token_is_renewed(type_id, organization, on_sandbox, op
     assert 401 in statuses
 
 
-SOURCES = [type_id for type_id in PROVIDERS if CASES[type_id].source]
+SOURCES = [type_id for type_id in PROVIDERS if registry.get(type_id).source is not None]
 
 
 @pytest.mark.parametrize("type_id", SOURCES)
 def test_a_source_streams_rows(type_id, organization, on_sandbox, open_sessions):
-    from console.bulk.services import SOURCES as BULK_SOURCES
-
-    source, object_id = BULK_SOURCES[type_id], CASES[type_id].source
+    source, object_id = registry.get(type_id).source, CASES[type_id].source
     session = session_of(connection_for(organization, on_sandbox, type_id), open_sessions)
     assert object_id in {o["id"] for o in source.objects(session)}
     field_ids = [f["id"] for f in source.fields(session, object_id)]
