@@ -92,6 +92,7 @@ class Provider:
     writer: Callable[[ProviderSession, object], Writer] | None = None
     source: ModuleType | None = None  # bulk source: KEY, objects, fields, tracking_field, Read
     model_source = None  # nothing yet reads model rows from a provider
+    demo_configuration: dict | None = None  # keys its sandbox accepts: the demo connects with these
 
     @property
     def capabilities(self) -> Capabilities:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from integrations import registry
 from integrations.demo.warehouse import load_sqlite
 
 from . import services
@@ -21,10 +22,6 @@ SQLITE_FILE = "demo-warehouse.sqlite3"
 DEMO_FILES = "demo-files"  # under var/: the FILE_CONNECTIONS_DIR of `make run`
 
 SNOWFLAKE = {"account": "uc193736182", "username": "user", "password": "secret", "dbname": "database"}
-# The sandbox providers accept these keys (see each provider's integrations/<type>/sandbox.py).
-SALESLOFT = {"auth_method": "api_key", "api_key": "sandbox-api-key"}
-GONG = {"auth_method": "token", "access_key": "sandbox-access-key", "access_secret": "sandbox-access-secret"}
-HUBSPOT = {"auth_method": "private_app", "private_app_token": "pat-na1-sandbox-private-app"}
 
 
 def demo_files_dir() -> Path:
@@ -32,15 +29,12 @@ def demo_files_dir() -> Path:
 
 
 def demo_connections() -> list[tuple[str, str, dict]]:
-    """The demo's connections; the SQLite one only where the console allows SQLite files."""
+    """The demo's connections: the warehouses (SQLite only where the console allows SQLite files),
+    then each provider whose sandbox takes a static key (its demo_configuration)."""
     sqlite = [("Demo SQLite", "sqlite", {"path": SQLITE_FILE})] if files_enabled() else []
-    return [
-        ("Snowflake Connection", "snowflake", SNOWFLAKE),
-        *sqlite,
-        ("Salesloft (sandbox)", "salesloft", SALESLOFT),
-        ("Gong (sandbox)", "gong", GONG),
-        ("HubSpot (sandbox)", "hubspot", HUBSPOT),
-    ]
+    providers = [(f"{p.name} (sandbox)", p.id, dict(p.demo_configuration))
+                 for p in registry.providers() if p.demo_configuration]
+    return [("Snowflake Connection", "snowflake", SNOWFLAKE), *sqlite, *providers]
 
 
 def seed(organization):

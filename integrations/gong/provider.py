@@ -42,6 +42,8 @@ class Gong(Provider):
         extras=("api_base_url_for_customer",),
     )  # no PKCE: Gong's app documentation offers none (Basic client secret on the token call)
     budget = ((3, 1), (10_000, 86_400))  # 3 requests a second, 10,000 a day
+    demo_configuration = {"auth_method": "token", "access_key": "sandbox-access-key",
+                          "access_secret": "sandbox-access-secret"}
     targets = TARGETS
     writer = staticmethod(make_writer)
 

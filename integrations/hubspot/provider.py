@@ -40,6 +40,7 @@ class HubSpot(Provider):
         pkce=True,  # HubSpot's OAuth spec takes code_verifier on the code exchange
     )
     budget = ((100, 10),)  # 100 per 10 seconds (Free/Starter; 190 on Professional)
+    demo_configuration = {"auth_method": "private_app", "private_app_token": "pat-na1-sandbox-private-app"}
     targets = TARGETS
     writer = staticmethod(make_writer)
     source = bulk_source

@@ -32,6 +32,7 @@ class Salesloft(Provider):
         client_fields=("application_id", "client_secret"),
     )  # no PKCE: Salesloft's OAuth documentation offers none (code, client secret and redirect_uri only)
     budget = ((600, 60),)  # 600 cost per minute per team
+    demo_configuration = {"auth_method": "api_key", "api_key": "sandbox-api-key"}
     targets = TARGETS
     writer = staticmethod(make_writer)
 

@@ -54,9 +54,12 @@ def seed_cadence_sync(organization):
     from console.connections.services import create_connection
     from console.datamodels.models import DataModel, ModelField
     from console.syncs.models import Sync
+    from integrations import registry
 
     snowflake = Connection.objects.filter(organization=organization, type="snowflake").first()
-    if snowflake is None or Sync.objects.filter(organization=organization, target_object="cadence:10").exists():
+    if snowflake is None or registry.get("salesloft") is None:
+        return  # the demo warehouse's seed 000 needs both
+    if Sync.objects.filter(organization=organization, target_object="cadence:10").exists():
         return
     salesloft = Connection.objects.filter(organization=organization, type="salesloft").first()
     if salesloft is None:
