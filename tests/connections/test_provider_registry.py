@@ -3,6 +3,10 @@ sandbox routes, shows in the catalogue, in target discovery and in a completed r
 and capabilities are what a provider implements."""
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +22,19 @@ from integrations.sandbox.http import json_response, read_json
 from integrations.targets import mode
 
 KEY = "fake-crm-key"
+ROOT = Path(__file__).resolve().parents[2]
+EVERYWHERE = """
+import django
+django.setup()
+from integrations import catalogue, registry, targets
+from integrations.sandbox.providers import mounted
+from console.bulk.services import SOURCES
+from console.engine.ratelimit import BUDGETS
+print(json.dumps({"catalogue": [kind.id for kind in catalogue.types(files=True)],
+                  "targets": [p.id for p in registry.providers() if targets.supports(p.id)],
+                  "bulk": sorted(SOURCES), "budgets": sorted(BUDGETS),
+                  "sandbox": [m.NAME for m in mounted()]}))
+"""
 
 
 # ---- the fake CRM's emulation: three routes under /fakecrm --------------------------
@@ -150,6 +167,28 @@ def test_a_provider_id_is_registered_once():
     with pytest.raises(ValueError, match="already registered"):
         with registry.extra(type("Again", (FakeCrm,), {"id": "salesloft"})()):
             pass
+
+
+def providers_everywhere(integrations: Path) -> dict:
+    """What the catalogue, target discovery, bulk sources, budgets and the sandbox list, in a
+    fresh interpreter whose `integrations` package is the one at `integrations`."""
+    code = f"import json, sys; sys.path[:0] = [{str(integrations.parent)!r}, {str(ROOT)!r}]\n" + EVERYWHERE
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "console.settings"},
+                          cwd=integrations.parent)  # Celery puts the working folder first on sys.path
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_removing_a_providers_folder_removes_it_everywhere(tmp_path):
+    copy = tmp_path / "integrations"
+    shutil.copytree(ROOT / "integrations", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = providers_everywhere(copy)
+    assert "hubspot" in before["catalogue"] and "hubspot" in before["targets"] and "hubspot" in before["bulk"]
+    assert "hubspot" in before["budgets"] and "hubspot" in before["sandbox"]
+    shutil.rmtree(copy / "hubspot")
+    after = providers_everywhere(copy)
+    assert after == {name: [item for item in listed if item != "hubspot"] for name, listed in before.items()}
 
 
 def test_the_sandbox_mounts_what_the_registry_finds(fake_crm):
