@@ -63,13 +63,14 @@ class OAuthTokenAuth(httpx.Auth):
 
 
 def provider_session(connection: Connection, limiter=None, rate_wait: float = SHORT_RATE_WAIT,
-                     deadline: float | None = None) -> ProviderSession:
+                     deadline: float | None = None, clock: Clock = SYSTEM_CLOCK) -> ProviderSession:
     """The provider's API client for this connection. Raises ConnectionFailed when the
     connection cannot be used yet (not authorized), NeedsReconnect when its grant is gone.
 
     Requests retry 5xx and network errors and wait out 429s (up to `rate_wait` seconds);
     `limiter` (acquire/rate_limited) shares the connection's API budget between workers;
-    a web request's probe passes its `deadline` (time.monotonic()), which no request outlasts."""
+    a web request's probe passes its `deadline` (time.monotonic()), which no request outlasts.
+    Token expiry and 429 waits are measured and waited on `clock`."""
     kind = stored.connection_type(connection.type)
     if kind.kind != "api":
         raise ConnectionFailed(f"{kind.name} connections have no HTTP API session.")
@@ -81,11 +82,12 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
                                    "connect it first.")
         if not oauth.fresh(config):
             config = oauth.renew_token(connection, config.get("oauth_access_token"), deadline)
-        auth = OAuthTokenAuth(connection, config, deadline)
+        auth = OAuthTokenAuth(connection, config, deadline, clock)
     else:
         auth = provider.static_auth(config)
     base_url = provider.api_url(config, settings.SANDBOX_URL)
     headers = provider.headers(config)
-    transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=EgressTransport())
+    transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=EgressTransport(),
+                                  sleep=clock.sleep, clock=clock.monotonic)
     http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)
     return ProviderSession(config=config, http=http, urls={"api": base_url})

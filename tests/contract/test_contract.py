@@ -14,6 +14,7 @@ from console.connections import services, sessions
 from console.connections.models import ConnectionStatus
 from integrations import catalogue, registry, targets
 from integrations.base import OutgoingRecord, WriteSpec
+from integrations.clock import OffsetClock
 from integrations.writers import make_writer
 from tests.sandbox.connections import KEYS, OAUTH, sandbox_connection, sandbox_name
 
@@ -34,10 +35,23 @@ def connection_for(organization, sandbox, type_id, configuration=None, auth=""):
     return sandbox_connection(organization, type_id, configuration, sandbox=sandbox, auth=auth)
 
 
-def session_of(connection, open_sessions):
-    session = sessions.provider_session(connection)
+def session_of(connection, open_sessions, **options):
+    session = sessions.provider_session(connection, **options)
     open_sessions.append(session)
     return session
+
+
+class WithSandbox(OffsetClock):
+    """A session's clock that moves the sandbox's on with it: waiting out a 429 lets the
+    provider's own rate window pass too, without sleeping."""
+
+    def __init__(self, sandbox):
+        super().__init__()
+        self.sandbox = sandbox
+
+    def advance(self, seconds: float):
+        super().advance(seconds)
+        self.sandbox.clock.advance(seconds)
 
 
 def request_log(sandbox) -> list[dict]:
@@ -121,20 +135,21 @@ def test_write_creates_updates_and_removes_through_every_mode(type_id, organizat
 
 @pytest.mark.parametrize("type_id", PROVIDERS)
 def test_a_429_is_waited_out(type_id, organization, on_sandbox, inspector, open_sessions):
-    case = CASES[type_id]
-    session = session_of(connection_for(organization, on_sandbox, type_id), open_sessions)
+    case, clock = CASES[type_id], WithSandbox(on_sandbox)
+    session = session_of(connection_for(organization, on_sandbox, type_id), open_sessions, clock=clock)
     httpx.delete(f"{on_sandbox.url}/_sandbox/requests").raise_for_status()
     if type_id == "httpapi":
-        inspector.faults(burst_429=1, retry_after=1, path="/webhook/hooks")
+        inspector.faults(burst_429=1, retry_after=7, path="/webhook/hooks")
         step = case.writes[0]
         writer = make_writer(type_id, session, WriteSpec(step.object_id, step.mode, step.identity_field))
         [outcome] = writer.write([OutgoingRecord(identity=i, fields=f) for i, f in step.records])
         assert outcome.ok
     else:
-        inspector.faults(burst_429=1, retry_after=1, path=f"/{sandbox_name(type_id)}/")
+        inspector.faults(burst_429=1, retry_after=7, path=f"/{sandbox_name(type_id)}/")
         assert targets.target_objects(type_id, session)
     statuses = [entry["status"] for entry in request_log(on_sandbox)]
     assert statuses[:2] == [429, 200]
+    assert clock.offset >= 7  # the Retry-After, waited on the session's clock (and any the provider asked for after)
 
 
 @pytest.mark.parametrize("type_id", OAUTH_PROVIDERS)
