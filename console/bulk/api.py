@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
+from console.engine.models import TERMINAL_STATUSES
 from integrations.base import ConnectorError
 
 from . import runs, services
@@ -341,7 +342,7 @@ def list_executions(request, id: UUID, page_token: str | None = None, limit: int
                     only_terminal: bool = False, ascending: bool = False):
     executions = sync_of(request, id).executions.prefetch_related("schemas")
     if only_terminal:
-        executions = executions.filter(status__in=runs.TERMINAL_STATUSES)
+        executions = executions.filter(status__in=TERMINAL_STATUSES)
     items, next_token = paginate(executions, page_token, limit, descending=not ascending, max_limit=100)
     return {"data": [execution_out(e) for e in items], "pagination": {"next_page_token": next_token}}
 
@@ -354,21 +355,21 @@ def get_execution(request, id: UUID, exec_id: UUID):
 @router.post("/bulk/syncs/{id}/executions/{exec_id}/cancel", response={200: Envelope(MessageOut), **ERRORS})
 def cancel_execution(request, id: UUID, exec_id: UUID):
     try:
-        return {"data": {"message": runs.cancel_execution(execution_of(request, id, exec_id))}}
+        return {"data": {"message": runs.bulk_runs.cancel(execution_of(request, id, exec_id))}}
     except runs.NotCancelable as error:
         raise ApiError(400, str(error), key="not_cancelable") from None
 
 
 @router.post("/bulk/syncs/{id}/cancel", response={200: Envelope(MessageOut), **ERRORS})
 def cancel_bulk_sync(request, id: UUID):
-    return {"data": {"message": runs.cancel_sync(sync_of(request, id))}}
+    return {"data": {"message": runs.bulk_runs.cancel_sync(sync_of(request, id))}}
 
 
 @router.get("/bulk/syncs/{id}/status", response={200: Envelope(BulkStatusOut), **ERRORS})
 def sync_status(request, id: UUID):
     sync = sync_of(request, id)
-    current = runs.active_execution(sync)
-    last = (sync.executions.filter(status__in=runs.TERMINAL_STATUSES, is_test=False)
+    current = runs.bulk_runs.active(sync)
+    last = (sync.executions.filter(status__in=TERMINAL_STATUSES, is_test=False)
             .prefetch_related("schemas").order_by("-created_at").first())
     return {"data": {
         "current_execution": execution_out(current) if current else None,

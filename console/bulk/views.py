@@ -97,7 +97,7 @@ def start_run(request, sync_id):
 def cancel_run(request, sync_id, execution_id):
     execution = get_object_or_404(BulkExecution, pk=execution_id, sync=sync_of(request, sync_id))
     try:
-        messages.info(request, runs.cancel_execution(execution))
+        messages.info(request, runs.bulk_runs.cancel(execution))
     except runs.NotCancelable as error:
         messages.warning(request, str(error))
     return go(request, reverse("bulk:runs", args=[sync_id]))

@@ -12,7 +12,7 @@ from ninja import Router, Schema
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, PagedEnvelope
-from console.engine.models import Execution, ExecutionStatus, RecordError
+from console.engine.models import TERMINAL_STATUSES, Execution, ExecutionStatus, RecordError
 from console.syncs.models import Sync
 
 from . import services
@@ -241,9 +241,9 @@ def list_executions(request, id: UUID, page_token: str | None = None, limit: int
 @router.get("/syncs/{id}/status", response={200: Envelope(StatusOut), **ERRORS}, summary="Sync status")
 def sync_status(request, id: UUID):
     sync = get_sync(request, id)
-    current = services.active_execution(sync)
+    current = services.sync_runs.active(sync)
     last = (
-        sync.executions.filter(status__in=services.TERMINAL_STATUSES, dry_run=False)
+        sync.executions.filter(status__in=TERMINAL_STATUSES, dry_run=False)
         .order_by("-created_at")
         .first()
     )
@@ -258,7 +258,7 @@ def sync_status(request, id: UUID):
 
 @router.post("/syncs/{id}/cancel", response={200: Envelope(MessageOut), **ERRORS}, summary="Cancel a sync's run")
 def cancel_sync(request, id: UUID):
-    return {"data": {"message": services.cancel_sync(get_sync(request, id))}}
+    return {"data": {"message": services.sync_runs.cancel_sync(get_sync(request, id))}}
 
 
 @router.get(
@@ -278,7 +278,7 @@ def get_one(request, sync_id: UUID, id: UUID):
 def cancel_one(request, sync_id: UUID, id: UUID):
     execution = get_execution(request, sync_id, id)
     try:
-        return {"data": {"message": services.cancel_execution(execution)}}
+        return {"data": {"message": services.sync_runs.cancel(execution)}}
     except services.NotCancelable as error:
         raise ApiError(400, str(error), key="not_cancelable") from None
 

@@ -10,12 +10,12 @@ import time
 import httpx
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 
 from console.accounts.models import Role
 from integrations.egress import EgressRefused, EgressTransport
 
 from .models import Event, Execution, ExecutionStatus, NotificationSettings, Webhook, WebhookDelivery
+from .queue import send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +68,7 @@ def emit(organization_id, event_type: str, payload: dict) -> Event:
     event = Event.objects.create(organization_id=organization_id, type=event_type, payload=payload)
     webhook = Webhook.objects.filter(organization_id=organization_id, disabled=False).first()
     if webhook:
-        from .tasks import deliver_event
-
-        event_id = str(event.pk)
-        transaction.on_commit(lambda: deliver_event.delay(event_id))
+        send_on_commit("engine.deliver_event", str(event.pk))
     return event
 
 
@@ -82,10 +79,7 @@ def emit_run_event(execution: Execution, event_type: str) -> Event:
 def run_ended(execution: Execution):
     if execution.status == ExecutionStatus.FAILED:
         emit_run_event(execution, "sync.failed")
-        from .tasks import send_failure_email
-
-        execution_id = str(execution.pk)
-        transaction.on_commit(lambda: send_failure_email.delay(execution_id))
+        send_on_commit("engine.send_failure_email", str(execution.pk))
     elif execution.status == ExecutionStatus.CANCELED:
         emit_run_event(execution, "sync.canceled")
     elif execution.status == ExecutionStatus.COMPLETED:

@@ -1,18 +1,15 @@
-"""When syncs run: schedules to times (cron via croniter, UTC), due syncs to executions,
-and the runs that follow a run (continuous, run-after)."""
+"""When syncs run: schedules to times (cron via croniter, UTC), the syncs that are due,
+and the runs that follow a run (continuous, run-after). The lifecycle starts them."""
 
-import logging
 from datetime import datetime, timedelta
 
 from croniter import croniter
 from django.utils import timezone
 
-from console.engine.models import ACTIVE_STATUSES, Execution, ExecutionStatus
 from console.syncs.models import Sync
 
 from .conf import setting
-
-logger = logging.getLogger(__name__)
+from .models import Execution, ExecutionStatus
 
 TIMED = ("hourly", "daily", "weekly", "custom", "builder")
 DISPATCHED = TIMED + ("continuous",)
@@ -60,73 +57,52 @@ def next_run_time(schedule: dict, after: datetime | None = None) -> datetime | N
     return croniter(expression, after).get_next(datetime)
 
 
-def dispatch_due(now: datetime | None = None) -> int:
-    """Start every active sync whose next_run_at has come, then move next_run_at on.
+def due(syncs, now: datetime, busy) -> list:
+    """The active syncs (of the sync model `syncs`) whose next_run_at has come, for the
+    caller to start; busy(sync) says whether a sync is running now.
 
-    next_run_at moves with a conditional update, so two beats never start a sync twice.
+    Each due sync's next_run_at moves on with a conditional update, and only the syncs
+    whose update took are returned, so two beats never start a sync twice.
     """
-    from .services import AlreadyRunning, start_execution
-
-    now = now or timezone.now()
-    unplanned = Sync.objects.filter(
-        active=True, next_run_at__isnull=True, schedule__frequency__in=DISPATCHED
-    )
+    unplanned = syncs.objects.filter(active=True, next_run_at__isnull=True, schedule__frequency__in=DISPATCHED)
     for sync in unplanned.only("pk", "schedule"):
-        if sync.schedule.get("frequency") == "continuous" and sync.executions.filter(
-            status__in=ACTIVE_STATUSES, dry_run=False
-        ).exists():
+        if sync.schedule.get("frequency") == "continuous" and busy(sync):
             continue  # a running continuous sync is planned again when its run ends
-        Sync.objects.filter(pk=sync.pk, next_run_at__isnull=True).update(
-            next_run_at=next_run_time(sync.schedule, now)
-        )
-    started = 0
-    due = Sync.objects.filter(active=True, next_run_at__lte=now, schedule__frequency__in=DISPATCHED)
-    for sync in due.select_related("organization"):
+        syncs.objects.filter(pk=sync.pk, next_run_at__isnull=True).update(
+            next_run_at=next_run_time(sync.schedule, now))
+    taken = []
+    ready = syncs.objects.filter(active=True, next_run_at__lte=now, schedule__frequency__in=DISPATCHED)
+    for sync in ready.select_related("organization"):
         following = None if sync.schedule.get("frequency") == "continuous" else next_run_time(sync.schedule, now)
-        if not Sync.objects.filter(pk=sync.pk, next_run_at=sync.next_run_at).update(next_run_at=following):
-            continue
-        try:
-            start_execution(sync, trigger="schedule")
-            started += 1
-        except AlreadyRunning:
-            logger.info("Sync %s is due but still running; skipped this time", sync.pk)
-    return started
+        if syncs.objects.filter(pk=sync.pk, next_run_at=sync.next_run_at).update(next_run_at=following):
+            taken.append(sync)
+    return taken
 
 
-def after_run(execution: Execution):
-    """A continuous sync is planned again; syncs set to run after this one start."""
-    sync = Sync.objects.get(pk=execution.sync_id)
-    if not sync.active:
-        return
-    if (sync.schedule or {}).get("frequency") == "continuous":
-        pause = setting("ENGINE_CONTINUOUS_SECONDS")
-        if execution.status == ExecutionStatus.FAILED:
-            pause = max(pause, 300)  # a failing continuous sync must not hammer the target
-        start = execution.started_at or execution.created_at
-        Sync.objects.filter(pk=sync.pk).update(
-            next_run_at=max(timezone.now(), start + timedelta(seconds=pause))
-        )
-    if execution.trigger == "retry":
-        return
-    start_followers(execution)
+def next_continuous_run(execution) -> datetime:
+    """When a continuous sync runs again after this run: a pause after it started, a
+    longer one after a failure, so a failing sync does not hammer the other side."""
+    pause = setting("ENGINE_CONTINUOUS_SECONDS")
+    if execution.status == ExecutionStatus.FAILED:
+        pause = max(pause, 300)
+    start = execution.started_at or execution.created_at
+    return max(timezone.now(), start + timedelta(seconds=pause))
 
 
-def start_followers(execution: Execution):
-    from .services import AlreadyRunning, start_execution
-
+def followers(execution: Execution) -> list[Sync]:
+    """The active syncs set to run after this execution's sync, as it ended."""
+    if execution.status == ExecutionStatus.CANCELED:
+        return []
     succeeded = execution.status == ExecutionStatus.COMPLETED
-    followers = Sync.objects.filter(
+    found = []
+    candidates = Sync.objects.filter(
         organization_id=execution.sync.organization_id, active=True, schedule__frequency="runafter"
     )
-    for follower in followers:
+    for follower in candidates:
         run_after = follower.schedule.get("run_after") or {}
         if str(execution.sync_id) not in {str(i) for i in run_after.get("sync_ids") or []}:
             continue
         if follower.schedule.get("run_after_success_only") and not succeeded:
             continue
-        if execution.status == ExecutionStatus.CANCELED:
-            continue
-        try:
-            start_execution(follower, trigger="runafter")
-        except AlreadyRunning:
-            logger.info("Sync %s follows %s but is still running", follower.pk, execution.sync_id)
+        found.append(follower)
+    return found

@@ -1,43 +1,28 @@
-"""Executions: start, cancel, run, recover, schedule. Tasks and views call these."""
+"""Model-sync executions: start, cancel, run, recover, schedule. Tasks and views call these.
+
+The lifecycle (lifecycle.py) is the one bulk syncs share; this module adds what a
+model-sync run does: its runner (the model's rows through the engine's Run to the
+target's writer), its log, its events and notifications, and the runs that follow it.
+"""
 
 import logging
-import socket
-import threading
-import uuid
 from datetime import timedelta
 
-from django.db import IntegrityError, close_old_connections, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from console.syncs.models import Sync
 from integrations.base import ConnectorError, WriteSpec
 
-from . import notifications, schedule
+from . import lifecycle, notifications, schedule
 from .conf import setting
+from .lifecycle import AlreadyRunning, NotCancelable  # noqa: F401  (raised to api.py and views)
 from .mapping import MappingError
-from .models import ACTIVE_STATUSES, Event, Execution, ExecutionLog, ExecutionStatus, RecordError
+from .models import Event, Execution, ExecutionLog, ExecutionStatus, RecordError
 from .runner import Canceled, LostClaim, Run, RunFailed
 
 logger = logging.getLogger(__name__)
 
-TERMINAL_STATUSES = (
-    ExecutionStatus.COMPLETED,
-    ExecutionStatus.FAILED,
-    ExecutionStatus.CANCELED,
-    ExecutionStatus.INTERRUPTED,
-)
-RUNNING_STATUSES = (ExecutionStatus.RUNNING, ExecutionStatus.PROCESSING, ExecutionStatus.CANCELING)
-
-
-class AlreadyRunning(Exception):
-    def __init__(self, execution):
-        super().__init__("This sync already has an execution in progress.")
-        self.execution = execution
-
-
-class NotCancelable(Exception):
-    pass
+COUNTS = ("queried", "invalid", "unchanged", "inserted", "updated", "removed", "errored", "vanished")
 
 
 def log(execution, message: str, level: str = "info", payload: dict | None = None):
@@ -49,94 +34,7 @@ def log(execution, message: str, level: str = "info", payload: dict | None = Non
     )
 
 
-# ---- starting and canceling ---------------------------------------------------
-
-
-def start_execution(sync: Sync, *, trigger: str = "manual", resync: bool = False,
-                    dry_run: bool = False, identities=None, retry_of=None,
-                    allow_mass_removal: bool = False) -> Execution:
-    """Create a queued execution and send it to a worker once the transaction commits.
-
-    Raises AlreadyRunning when the sync has an active execution (the database's
-    one-active-execution constraint decides; dry runs do not count).
-    """
-    try:
-        with transaction.atomic():
-            execution = Execution.objects.create(
-                sync=sync,
-                status=ExecutionStatus.QUEUED,
-                trigger=trigger,
-                resync=resync,
-                dry_run=dry_run,
-                identities=list(identities) if identities else None,
-                retry_of=retry_of,
-                allow_mass_removal=allow_mass_removal,
-            )
-    except IntegrityError:
-        raise AlreadyRunning(active_execution(sync)) from None
-    what = "Dry run" if dry_run else ("Full resync" if resync else "Run")
-    log(execution, f"{what} queued (trigger: {trigger}).")
-    enqueue(execution)
-    return execution
-
-
-def enqueue(execution: Execution):
-    from .tasks import run_execution  # tasks import this module
-
-    execution_id = str(execution.pk)
-
-    def send():
-        try:
-            run_execution.apply_async([execution_id], queue=setting("ENGINE_QUEUE"))
-        except Exception:  # noqa: BLE001 - the broker is down; the sweeper sends it again
-            logger.warning("Could not queue execution %s; the sweeper will", execution_id, exc_info=True)
-
-    transaction.on_commit(send)
-
-
-def retry_failed_records(execution: Execution, trigger: str = "retry") -> Execution:
-    return start_execution(execution.sync, trigger=trigger, retry_of=execution)
-
-
-def active_execution(sync: Sync) -> Execution | None:
-    return (
-        sync.executions.filter(status__in=ACTIVE_STATUSES, dry_run=False)
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def cancel_execution(execution: Execution) -> str:
-    """Queued runs end now; running ones stop at the next batch boundary."""
-    if execution.status in (ExecutionStatus.CREATED, ExecutionStatus.SCHEDULED, ExecutionStatus.QUEUED):
-        ended = Execution.objects.filter(
-            pk=execution.pk, status__in=(ExecutionStatus.CREATED, ExecutionStatus.SCHEDULED, ExecutionStatus.QUEUED)
-        ).update(status=ExecutionStatus.CANCELED, completed_at=timezone.now())
-        if ended:
-            log(execution, "Canceled before it started.")
-            execution.refresh_from_db()
-            after_run(execution)
-            return "Execution canceled."
-        execution.refresh_from_db()
-    if execution.status in (ExecutionStatus.RUNNING, ExecutionStatus.PROCESSING, ExecutionStatus.WAITING):
-        Execution.objects.filter(pk=execution.pk, status=execution.status).update(
-            status=ExecutionStatus.CANCELING
-        )
-        log(execution, "Cancel requested; the run stops after the batch in flight.")
-        return "Execution is being canceled."
-    if execution.status == ExecutionStatus.CANCELING:
-        return "Execution is being canceled."
-    raise NotCancelable(f"This execution is {execution.status}; only a queued or running one can be canceled.")
-
-
-def cancel_sync(sync: Sync) -> str:
-    execution = active_execution(sync)
-    if execution is None:
-        return "No execution is running."
-    return cancel_execution(execution)
-
-
-# ---- running --------------------------------------------------------------------
+# ---- the runner ---------------------------------------------------------------------
 
 
 def open_rows(sync: Sync, batch_size: int):
@@ -178,78 +76,6 @@ def prepare_writer(execution: Execution, writer):
         log(execution, f"Created the target object {object_id}.", payload=state)
 
 
-def run_execution(execution_id) -> Execution | None:
-    """Claim a queued execution and run it. A no-op if another worker has it or it ended."""
-    claim = uuid.uuid4().hex
-    now = timezone.now()
-    claimed = Execution.objects.filter(
-        pk=execution_id, status__in=(ExecutionStatus.CREATED, ExecutionStatus.QUEUED)
-    ).update(
-        status=ExecutionStatus.RUNNING,
-        claim=claim,
-        attempt=F("attempt") + 1,
-        heartbeat_at=now,
-        worker=socket.gethostname()[:200],
-    )
-    if not claimed:
-        return None
-    Execution.objects.filter(pk=execution_id, started_at__isnull=True).update(started_at=now)
-    execution = Execution.objects.select_related(
-        "sync", "sync__model", "sync__target_connection", "sync__organization"
-    ).get(pk=execution_id)
-    if execution.attempt > 1:
-        reset_for_resume(execution)
-    else:
-        log(execution, "Started.")
-        if not execution.dry_run:
-            notifications.emit_run_event(execution, "sync.running")
-    with Heartbeat(execution.pk, claim):
-        status, error, run = perform(execution, claim)
-    if status is None:
-        return None  # lost the claim: whoever holds it now finishes it
-    reconnect_if_dropped()
-    finish(execution, claim, status, error, run)
-    return execution
-
-
-def reconnect_if_dropped():
-    """A run whose database connection dropped still records how it ended: Django
-    reconnects on the next query once the dead connection is closed."""
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
-
-
-def perform(execution: Execution, claim: str):
-    """(status, error, run): the run's outcome; status None when the claim was lost."""
-    run = None
-    writer = None
-    try:
-        sync = execution.sync
-        if not execution.dry_run:
-            writer = open_writer(sync)
-            prepare_writer(execution, writer)
-        rows = open_rows(sync, setting("ENGINE_SOURCE_BATCH_SIZE"))
-        run = Run(execution, rows, writer, claim)
-        run.execute()
-    except Canceled:
-        return ExecutionStatus.CANCELED, "", run
-    except LostClaim:
-        logger.warning("Execution %s was taken over by another worker", execution.pk)
-        return None, "", run
-    except (RunFailed, MappingError, ConnectorError) as error:
-        return ExecutionStatus.FAILED, str(error) or type(error).__name__, run
-    except Exception as error:  # noqa: BLE001 - the run fails with a safe message; the log has the rest
-        logger.exception("Execution %s stopped on an internal error", execution.pk)
-        return (
-            ExecutionStatus.FAILED,
-            f"The run stopped on an internal error ({type(error).__name__}); the worker log has the details.",
-            run,
-        )
-    finally:
-        close_writer(writer)
-    return ExecutionStatus.COMPLETED, "", run
-
-
 def close_writer(writer):
     """Close the HTTP client the writer's session opened (its connections and sockets)."""
     http = getattr(writer, "http", None) or getattr(getattr(writer, "session", None), "http", None)
@@ -257,39 +83,123 @@ def close_writer(writer):
         http.close()
 
 
+class SyncRunner:
+    """One execution's pass: the model's rows, through a Run, to the target's writer."""
+
+    def __init__(self, execution: Execution, claim: str):
+        self.execution = execution
+        self.claim = claim
+        self.engine_run = None
+
+    def run(self):
+        writer = None
+        try:
+            sync = self.execution.sync
+            if not self.execution.dry_run:
+                writer = open_writer(sync)
+                prepare_writer(self.execution, writer)
+            rows = open_rows(sync, setting("ENGINE_SOURCE_BATCH_SIZE"))
+            self.engine_run = Run(self.execution, rows, writer, self.claim)
+            self.engine_run.execute()
+        finally:
+            close_writer(writer)
+
+    def results(self) -> dict:
+        """The counts, whatever the outcome; a dry run's plan."""
+        if self.engine_run is None:
+            return {}
+        fields = {name: getattr(self.engine_run.counts, name) for name in COUNTS}
+        if self.execution.dry_run:
+            fields["plan"] = self.engine_run.plan_summary()
+        return fields
+
+    @property
+    def notes(self) -> list[str]:
+        return self.engine_run.notes if self.engine_run else []
+
+
+# ---- the lifecycle --------------------------------------------------------------------
+
+
+class SyncRuns(lifecycle.Lifecycle):
+    model = Execution
+    runner = SyncRunner
+    name = "engine"
+    related = ("sync", "sync__model", "sync__target_connection", "sync__organization")
+    canceled = (Canceled,)
+    lost = (LostClaim,)
+    failures = (RunFailed, MappingError, ConnectorError)
+    kept_when_given_up = "Records written so far are kept and will not be sent again."
+
+    def note(self, execution, message, level="info"):
+        log(execution, message, level=level)
+
+    def queued(self, execution):
+        what = "Dry run" if execution.dry_run else ("Full resync" if execution.resync else "Run")
+        log(execution, f"{what} queued (trigger: {execution.trigger}).")
+
+    def started(self, execution):
+        if execution.attempt > 1:
+            reset_for_resume(execution)
+            return
+        log(execution, "Started.")
+        if not execution.dry_run:
+            notifications.emit_run_event(execution, "sync.running")
+
+    def finished(self, execution, runner):
+        for note in runner.notes if runner else []:
+            log(execution, note)
+        if execution.status == ExecutionStatus.FAILED:
+            log(execution, f"Failed: {execution.error}", level="error")
+        elif execution.status == ExecutionStatus.CANCELED:
+            log(execution, "Canceled.")
+        else:
+            log(execution, summary(execution))
+
+    def ended(self, execution):
+        """Events, notifications and the follow-up runs of continuous and run-after syncs."""
+        if execution.dry_run:
+            return
+        notifications.run_ended(execution)
+        sync = self.plan_next_run(execution)
+        if not sync.active or execution.trigger == "retry":
+            return
+        for follower in schedule.followers(execution):
+            try:
+                self.start(follower, trigger="runafter")
+            except AlreadyRunning:
+                logger.info("Sync %s follows %s but is still running", follower.pk, execution.sync_id)
+
+    def sweep(self, now=None) -> dict:
+        now = now or timezone.now()
+        done = super().sweep(now)
+        purge(now)
+        return done
+
+
+sync_runs = SyncRuns()
+
+
+def start_execution(sync: Sync, *, trigger: str = "manual", resync: bool = False,
+                    dry_run: bool = False, identities=None, retry_of=None,
+                    allow_mass_removal: bool = False) -> Execution:
+    """Queue a run of the sync. Raises AlreadyRunning when it has one (dry runs do not count)."""
+    return sync_runs.start(sync, trigger=trigger, resync=resync, dry_run=dry_run,
+                           identities=list(identities) if identities else None, retry_of=retry_of,
+                           allow_mass_removal=allow_mass_removal)
+
+
+def retry_failed_records(execution: Execution, trigger: str = "retry") -> Execution:
+    return start_execution(execution.sync, trigger=trigger, retry_of=execution)
+
+
 def reset_for_resume(execution: Execution):
     """A retried attempt reads the model again from the start. What the earlier attempt
     wrote has its fingerprint saved, so it is counted, not sent again."""
     RecordError.objects.filter(execution=execution).delete()
-    zero = dict(queried=0, invalid=0, unchanged=0, inserted=0, updated=0, removed=0, errored=0, vanished=0)
-    Execution.objects.filter(pk=execution.pk).update(**zero)
+    Execution.objects.filter(pk=execution.pk).update(**dict.fromkeys(COUNTS, 0))
     log(execution, f"Resuming (attempt {execution.attempt}): records already written are not sent again.",
         level="warning")
-
-
-def finish(execution: Execution, claim: str, status: str, error: str, run: Run | None):
-    fields = {"status": status, "completed_at": timezone.now(), "error": error[:5000], "claim": ""}
-    if run is not None:
-        fields.update(
-            queried=run.counts.queried, invalid=run.counts.invalid, unchanged=run.counts.unchanged,
-            inserted=run.counts.inserted, updated=run.counts.updated, removed=run.counts.removed,
-            errored=run.counts.errored, vanished=run.counts.vanished,
-        )
-        if execution.dry_run:
-            fields["plan"] = run.plan_summary()
-    ended = Execution.objects.filter(pk=execution.pk, claim=claim).update(**fields)
-    if not ended:
-        return
-    execution.refresh_from_db()
-    for note in run.notes if run else []:
-        log(execution, note)
-    if status == ExecutionStatus.FAILED:
-        log(execution, f"Failed: {error}", level="error")
-    elif status == ExecutionStatus.CANCELED:
-        log(execution, "Canceled.")
-    else:
-        log(execution, summary(execution))
-    after_run(execution)
 
 
 def summary(execution: Execution) -> str:
@@ -301,101 +211,6 @@ def summary(execution: Execution) -> str:
     if e.dry_run:
         text = "Dry run completed; nothing was written."
     return text
-
-
-def after_run(execution: Execution):
-    """Events, notifications and the follow-up runs of continuous and run-after syncs."""
-    if execution.dry_run:
-        return
-    notifications.run_ended(execution)
-    schedule.after_run(execution)
-
-
-class Heartbeat:
-    """Touches heartbeat_at in a side thread while the run works, so the sweeper can
-    tell a long batch from a dead worker."""
-
-    def __init__(self, execution_id, claim):
-        self.execution_id = execution_id
-        self.claim = claim
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.beat, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-
-    def beat(self):
-        interval = setting("ENGINE_HEARTBEAT_SECONDS")
-        try:
-            while not self.stop.wait(interval):
-                try:
-                    Execution.objects.filter(pk=self.execution_id, claim=self.claim).update(
-                        heartbeat_at=timezone.now()
-                    )
-                except Exception:  # noqa: BLE001 - a missed beat is retried on the next tick
-                    logger.warning("Heartbeat of %s failed", self.execution_id, exc_info=True)
-                    close_old_connections()
-        finally:
-            connection.close()
-
-
-# ---- recovery ------------------------------------------------------------------
-
-
-def sweep(now=None) -> dict:
-    """Re-queue executions whose worker stopped beating; re-send queued ones whose
-    message was lost. Safe to run from several beats at once: every change is conditional."""
-    now = now or timezone.now()
-    stale_before = now - timedelta(seconds=setting("ENGINE_STALE_SECONDS"))
-    done = {"requeued": 0, "failed": 0, "canceled": 0, "resent": 0}
-    stale = Execution.objects.filter(status__in=RUNNING_STATUSES).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True)
-    )
-    for execution in stale.select_related("sync"):
-        unchanged = Q(pk=execution.pk, status=execution.status, heartbeat_at=execution.heartbeat_at)
-        if execution.status == ExecutionStatus.CANCELING:
-            if Execution.objects.filter(unchanged).update(
-                status=ExecutionStatus.CANCELED, completed_at=now, claim=""
-            ):
-                log(execution, "Canceled (its worker had stopped).")
-                done["canceled"] += 1
-                execution.refresh_from_db()
-                after_run(execution)
-        elif execution.attempt >= setting("ENGINE_MAX_ATTEMPTS"):
-            message = (
-                f"The worker running this execution stopped responding {execution.attempt} times; "
-                "giving up. Records written so far are kept and will not be sent again."
-            )
-            if Execution.objects.filter(unchanged).update(
-                status=ExecutionStatus.FAILED, completed_at=now, error=message, claim=""
-            ):
-                log(execution, message, level="error")
-                done["failed"] += 1
-                execution.refresh_from_db()
-                after_run(execution)
-        elif Execution.objects.filter(unchanged).update(
-            status=ExecutionStatus.QUEUED, claim="", heartbeat_at=now
-        ):
-            log(execution, "Its worker stopped responding; queued again to resume.", level="warning")
-            enqueue(execution)
-            done["requeued"] += 1
-    purge(now)
-    resend_before = now - timedelta(seconds=setting("ENGINE_QUEUED_RESEND_SECONDS"))
-    lost = Execution.objects.filter(status=ExecutionStatus.QUEUED).filter(
-        Q(heartbeat_at__lt=resend_before) | Q(heartbeat_at__isnull=True, created_at__lt=resend_before)
-    )
-    for execution in lost:
-        if Execution.objects.filter(
-            pk=execution.pk, status=ExecutionStatus.QUEUED, heartbeat_at=execution.heartbeat_at
-        ).update(heartbeat_at=now):
-            enqueue(execution)
-            done["resent"] += 1
-    return done
 
 
 def purge(now):

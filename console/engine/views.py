@@ -165,7 +165,7 @@ def run_errors(request, sync_id, execution_id):
 def cancel_run(request, sync_id, execution_id):
     execution = org_execution(request, sync_id, execution_id)
     try:
-        messages.info(request, services.cancel_execution(execution))
+        messages.info(request, services.sync_runs.cancel(execution))
     except services.NotCancelable as error:
         messages.warning(request, str(error))
     return go(request, reverse("engine:run", args=[sync_id, execution_id]))

@@ -9,6 +9,7 @@ import pytest
 from console.bulk import runs
 from console.bulk.models import BulkExecution, BulkSync
 from console.connections.models import Connection
+from console.engine.models import TERMINAL_STATUSES
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -66,9 +67,9 @@ def test_set_up_a_bulk_sync_and_read_its_runs(signed_in_page, connections):
 
     page.click("button:has-text('Run now')")
     execution = BulkExecution.objects.get(sync=sync)
-    runs.run_execution(execution.pk)  # a no-op when a worker of this session took it already
+    runs.bulk_runs.run(execution.pk)  # a no-op when a worker of this session took it already
     deadline = time.monotonic() + 30
-    while BulkExecution.objects.get(pk=execution.pk).status not in runs.TERMINAL_STATUSES:
+    while BulkExecution.objects.get(pk=execution.pk).status not in TERMINAL_STATUSES:
         assert time.monotonic() < deadline, "the run did not end"
         time.sleep(0.2)
     page.reload()

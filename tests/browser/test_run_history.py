@@ -24,9 +24,9 @@ def runs_here(monkeypatch):
     target = FakeTarget(reject={REJECTED: MESSAGE})
     monkeypatch.setattr(services, "open_rows", lambda sync, n: batches(people(4), 2))
     monkeypatch.setattr(services, "open_writer", lambda sync: target)
-    monkeypatch.setattr(services, "Heartbeat", lambda *a: contextlib.nullcontext())
-    monkeypatch.setattr(services, "enqueue",
-                        lambda execution: transaction.on_commit(lambda: services.run_execution(execution.pk)))
+    monkeypatch.setattr(services.sync_runs, "heartbeat", lambda *a: contextlib.nullcontext())
+    monkeypatch.setattr(services.sync_runs, "enqueue",
+                        lambda execution: transaction.on_commit(lambda: services.sync_runs.run(execution.pk)))
     return target
 
 

@@ -259,7 +259,7 @@ def test_a_run_is_reported_per_object(bulk_api, body, fake_source):
     sync = created(bulk_api, body(schemas=["Contact", "Account"]))
     base = f"/api/bulk/syncs/{sync['id']}"
     started = bulk_api.post(f"{base}/executions").json()["data"]
-    runs.run_execution(started["id"])
+    runs.bulk_runs.run(started["id"])
 
     execution = bulk_api.get(f"{base}/executions/{started['id']}").json()["data"]
     assert execution["status"] == "completed" and execution["record_count"] == 3
@@ -274,7 +274,7 @@ def test_a_run_is_reported_per_object(bulk_api, body, fake_source):
     assert {s["schema"]: s["record_count"] for s in every[0]["schemas"]} == {"Account": 0, "Contact": 3}
 
     second = bulk_api.post(f"{base}/executions").json()["data"]
-    runs.run_execution(second["id"])
+    runs.bulk_runs.run(second["id"])
     assert fake_source.reads[-2:] == [("Contact", "2026-01-03T00:00:00Z"), ("Account", None)]
     listed = bulk_api.get(f"{base}/executions?limit=1")
     page = listed.json()

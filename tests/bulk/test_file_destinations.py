@@ -24,7 +24,7 @@ def body(fake_source, salesforce):
 
 def run(bulk_api, sync) -> dict:
     started = bulk_api.post(f"/api/bulk/syncs/{sync['id']}/executions").json()["data"]
-    runs.run_execution(started["id"])
+    runs.bulk_runs.run(started["id"])
     return bulk_api.get(f"/api/bulk/syncs/{sync['id']}/executions/{started['id']}").json()["data"]
 
 

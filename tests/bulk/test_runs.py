@@ -11,6 +11,7 @@ import pytest
 
 from console.bulk import runs
 from console.bulk.models import BulkSync
+from console.engine.models import TERMINAL_STATUSES
 from integrations.base import STRING
 from integrations.warehouses.snowflake import SnowflakeSource
 from tests.writers.conftest import Inspector
@@ -39,7 +40,7 @@ def run(bulk_api, sync, **options) -> dict:
     """Start a run through the API and run it here (the worker's job) to its end."""
     response = bulk_api.post(f"/api/bulk/syncs/{sync['id']}/executions", options)
     assert response.status_code == 200, response.content
-    runs.run_execution(response.json()["data"]["id"])
+    runs.bulk_runs.run(response.json()["data"]["id"])
     return executed(bulk_api, sync, response.json()["data"]["id"])
 
 
@@ -328,7 +329,7 @@ def test_a_run_through_the_celery_worker(sandbox, postgres_url, celery_worker_pr
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         execution = executed(bulk_api, sync, started["id"])
-        if execution["status"] in runs.TERMINAL_STATUSES:
+        if execution["status"] in TERMINAL_STATUSES:
             break
         time.sleep(0.2)
     assert execution["status"] == "completed", execution

@@ -34,8 +34,8 @@ def test_a_due_sync_is_started_once_and_planned_again(make_sync):
     sync = make_sync(default_schedule={"frequency": "hourly", "minute": 0})
     paused = make_sync(name="Paused", default_schedule={"frequency": "hourly", "minute": 0}, active=False)
     later = sync.next_run_at + timedelta(seconds=1)
-    assert runs.dispatch_due(now=later) == 1
-    assert runs.dispatch_due(now=later) == 0, "next_run_at moved on"
+    assert runs.bulk_runs.dispatch_due(now=later) == 1
+    assert runs.bulk_runs.dispatch_due(now=later) == 0, "next_run_at moved on"
     execution = BulkExecution.objects.get(sync=sync)
     assert execution.trigger == "schedule" and execution.status == ExecutionStatus.QUEUED
     assert BulkSync.objects.get(pk=sync.pk).next_run_at > later
@@ -44,7 +44,7 @@ def test_a_due_sync_is_started_once_and_planned_again(make_sync):
 
 def test_a_manual_sync_is_never_dispatched(make_sync):
     make_sync()
-    assert runs.dispatch_due(now=timezone.now() + timedelta(days=30)) == 0
+    assert runs.bulk_runs.dispatch_due(now=timezone.now() + timedelta(days=30)) == 0
 
 
 def test_a_run_whose_worker_stopped_is_requeued_and_resumes_from_the_cursors(make_sync, fake_source):
@@ -52,9 +52,9 @@ def test_a_run_whose_worker_stopped_is_requeued_and_resumes_from_the_cursors(mak
     execution = runs.start_execution(sync)
     BulkExecution.objects.filter(pk=execution.pk).update(
         status=ExecutionStatus.RUNNING, attempt=1, heartbeat_at=timezone.now() - timedelta(minutes=10))
-    assert runs.sweep()["requeued"] == 1
+    assert runs.bulk_runs.sweep()["requeued"] == 1
     assert BulkExecution.objects.get(pk=execution.pk).status == ExecutionStatus.QUEUED
-    runs.run_execution(execution.pk)
+    runs.bulk_runs.run(execution.pk)
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.COMPLETED and execution.attempt == 2
     assert execution.record_count == 6
@@ -64,7 +64,7 @@ def test_the_sweeper_gives_up_after_the_last_attempt(make_sync):
     execution = runs.start_execution(make_sync())
     BulkExecution.objects.filter(pk=execution.pk).update(
         status=ExecutionStatus.RUNNING, attempt=3, heartbeat_at=timezone.now() - timedelta(minutes=10))
-    assert runs.sweep()["failed"] == 1
+    assert runs.bulk_runs.sweep()["failed"] == 1
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.FAILED and "stopped responding 3 times" in execution.status_message
 
@@ -75,10 +75,10 @@ def test_a_run_canceled_mid_way_stops_after_the_batch_in_flight(make_sync, fake_
     execution = runs.start_execution(sync)
 
     def cancel():
-        runs.cancel_execution(BulkExecution.objects.get(pk=execution.pk))
+        runs.bulk_runs.cancel(BulkExecution.objects.get(pk=execution.pk))
 
     fake_source.after_batch = cancel
-    runs.run_execution(execution.pk)
+    runs.bulk_runs.run(execution.pk)
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELED
     assert execution.record_count == 4  # the batch being read when the cancel came is written; no more
@@ -88,7 +88,7 @@ def test_a_run_canceled_mid_way_stops_after_the_batch_in_flight(make_sync, fake_
 
 def test_runs_tell_their_events(make_sync):
     sync = make_sync()
-    runs.run_execution(runs.start_execution(sync).pk)
+    runs.bulk_runs.run(runs.start_execution(sync).pk)
     assert list(Event.objects.filter(organization_id=sync.organization_id).order_by("created_at")
                 .values_list("type", flat=True)) == ["bulk_sync.running", "bulk_sync.completed"]
 
@@ -101,7 +101,7 @@ def test_new_source_objects_are_added_as_the_sync_says(make_sync, fake_source, r
     fake_source.fields_of["Task"] = [("Id", STRING), ("Subject", STRING)]  # no tracking field
     fake_source.records.update(Lead=[{"Id": "l1", "SystemModstamp": "2026-01-01T00:00:00Z"}], Task=[])
     execution = runs.start_execution(sync)
-    runs.run_execution(execution.pk)
+    runs.bulk_runs.run(execution.pk)
     sync.refresh_from_db()
     assert {s["id"] for s in sync.schemas} == {"Contact", "Account"} | added
     assert not next(s for s in sync.schemas if s["id"] == "Account")["enabled"], "a deselected object stays so"

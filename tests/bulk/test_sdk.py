@@ -39,7 +39,7 @@ def test_sdk_manages_and_runs_a_bulk_sync(client, fake_source, salesforce, sqlit
 
     started = client.bulk_sync.start(created.id, fetch_mode="full").data
     assert started.status == "queued"
-    runs.run_execution(started.id)  # what a worker does
+    runs.bulk_runs.run(started.id)  # what a worker does
     done = client.bulk_sync.executions.get(created.id, started.id).data
     assert done.status == "completed" and done.record_count == 2
     assert done.schemas[0].schema_ == "Contact" and done.schemas[0].output_name == "sf_contact"

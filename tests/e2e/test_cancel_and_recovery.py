@@ -109,7 +109,7 @@ def test_sigkill_mid_run_then_a_restarted_worker_loses_nothing_and_duplicates_no
 
     # The sweep judges staleness by the time it is given: 5 s on, the dead worker's last
     # heartbeat (one a second) is older than ENGINE_STALE_SECONDS=4.
-    assert services.sweep(now=timezone.now() + timedelta(seconds=5))["requeued"] == 1
+    assert services.sync_runs.sweep(now=timezone.now() + timedelta(seconds=5))["requeued"] == 1
     second_worker = kill_queue()
     finished = public_api.wait(sync_id, execution_id, worker=second_worker)
     assert finished["status"] == "completed", finished

@@ -54,7 +54,7 @@ def make_sync(organization, data_model, target_connection):
 @pytest.fixture
 def run_in_process(monkeypatch):
     """Run an execution here, with fake rows and a fake target, without the heartbeat thread."""
-    monkeypatch.setattr(services, "Heartbeat", lambda *a: contextlib.nullcontext())
+    monkeypatch.setattr(services.sync_runs, "heartbeat", lambda *a: contextlib.nullcontext())
 
     def run(sync, rows, target, batch_size=3, **start):
         from tests.engine.fakes import batches
@@ -62,7 +62,7 @@ def run_in_process(monkeypatch):
         monkeypatch.setattr(services, "open_rows", lambda s, n: batches(rows, batch_size))
         monkeypatch.setattr(services, "open_writer", lambda s: target)
         execution = services.start_execution(sync, **start)
-        services.run_execution(execution.pk)
+        services.sync_runs.run(execution.pk)
         execution.refresh_from_db()
         return execution
 

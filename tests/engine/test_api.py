@@ -35,11 +35,11 @@ def test_start_with_identities_and_source_identities(api, make_sync, data_model)
     sync = make_sync()
     first = data(post(api, f"/api/syncs/{sync.pk}/executions", {"identities": ["a@example.com"]}))["data"]
     assert Execution.objects.get(pk=first["id"]).identities == ["a@example.com"]
-    services.cancel_sync(sync)
+    services.sync_runs.cancel_sync(sync)
     body = {"source_identities": [[{"source": {"model_id": str(data_model.pk), "field": "email"}, "value": "b@example.com"}]]}
     second = data(post(api, f"/api/syncs/{sync.pk}/executions", body))["data"]
     assert Execution.objects.get(pk=second["id"]).identities == ["b@example.com"]
-    services.cancel_sync(sync)
+    services.sync_runs.cancel_sync(sync)
     wrong = {"source_identities": [[{"source": {"field": "plan"}, "value": "x"}]]}
     assert "source_identities" in data(post(api, f"/api/syncs/{sync.pk}/executions", wrong), 400)["message"]
 
@@ -84,7 +84,7 @@ def test_list_is_newest_first_paged_and_filtered(api, make_sync, run_in_process)
     target = FakeTarget()
     done = [run_in_process(sync, people(1), target) for _ in range(3)]
     canceled = services.start_execution(sync)
-    services.cancel_execution(canceled)
+    services.sync_runs.cancel(canceled)
     page = data(api.get(f"/api/syncs/{sync.pk}/executions?limit=2"))
     assert [x["id"] for x in page["data"]] == [str(canceled.pk), str(done[2].pk)]
     token = page["pagination"]["next_page_token"]
@@ -171,7 +171,7 @@ def test_retry_failed_records_through_the_api(api, make_sync, run_in_process):
     e = run_in_process(sync, people(3), FakeTarget(reject={"p0@example.com": "No"}))
     retry = data(post(api, f"/api/syncs/{sync.pk}/executions/{e.pk}/retry"))["data"]
     assert Execution.objects.get(pk=retry["id"]).retry_of_id == e.pk
-    services.cancel_sync(sync)
+    services.sync_runs.cancel_sync(sync)
     clean = run_in_process(sync, people(1, start=5), FakeTarget(), trigger="manual")
     assert data(post(api, f"/api/syncs/{sync.pk}/executions/{clean.pk}/retry"), 400)["key"] == "nothing_to_retry"
 

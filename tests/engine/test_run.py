@@ -302,7 +302,7 @@ class CancelAfter(FakeTarget):
     def write(self, records):
         outcomes = super().write(records)
         if len(self.sent) >= self.after:
-            services.cancel_sync(self.holder["sync"])
+            services.sync_runs.cancel_sync(self.holder["sync"])
         return outcomes
 
 
@@ -327,13 +327,13 @@ def test_cancel_with_write_ahead_records_the_chunk_in_flight_and_sends_no_more(
     def rows_then_cancel(sync_, size):
         for number, batch in enumerate(batches(people(30), 3)):
             if number == 2:
-                services.cancel_sync(sync)
+                services.sync_runs.cancel_sync(sync)
             yield batch
 
     monkeypatch.setattr(services, "open_rows", rows_then_cancel)
     monkeypatch.setattr(services, "open_writer", lambda s: target)  # run_in_process: no heartbeat thread
     execution = services.start_execution(sync)
-    services.run_execution(execution.pk)
+    services.sync_runs.run(execution.pk)
     e = Execution.objects.get(pk=execution.pk)
     assert e.status == ExecutionStatus.CANCELED
     assert len(target.sent) == 6, "the two batches read before the cancel, no more"
@@ -343,12 +343,12 @@ def test_cancel_with_write_ahead_records_the_chunk_in_flight_and_sends_no_more(
 def test_canceling_a_queued_execution_ends_it_at_once(make_sync):
     sync = make_sync()
     execution = services.start_execution(sync)
-    assert services.cancel_execution(execution) == "Execution canceled."
+    assert services.sync_runs.cancel(execution) == "Execution canceled."
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELED and execution.completed_at
     with pytest.raises(services.NotCancelable):
-        services.cancel_execution(execution)
-    assert services.cancel_sync(sync) == "No execution is running."
+        services.sync_runs.cancel(execution)
+    assert services.sync_runs.cancel_sync(sync) == "No execution is running."
 
 
 class WorkerDies(BaseException):
@@ -376,13 +376,13 @@ def test_a_run_resumed_after_its_worker_died_sends_no_record_twice(make_sync, ru
     execution = Execution.objects.get(sync=sync)
     assert execution.status == ExecutionStatus.RUNNING
 
-    assert services.sweep(now=timezone.now() + timedelta(minutes=5))["requeued"] == 1
+    assert services.sync_runs.sweep(now=timezone.now() + timedelta(minutes=5))["requeued"] == 1
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.QUEUED
 
     survivor = DiesAfter(shared, after=None)
     monkeypatch.setattr(services, "open_writer", lambda s: survivor)
-    services.run_execution(execution.pk)
+    services.sync_runs.run(execution.pk)
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.COMPLETED, execution.error
     assert execution.attempt == 2
@@ -399,11 +399,11 @@ def test_a_resumed_run_counts_the_updates_its_earlier_attempt_made(make_sync, ru
     with pytest.raises(WorkerDies):
         run_in_process(sync, people(15, plan="gold"), dying)
     execution = Execution.objects.filter(sync=sync).order_by("-created_at").first()
-    services.sweep(now=timezone.now() + timedelta(minutes=5))
+    services.sync_runs.sweep(now=timezone.now() + timedelta(minutes=5))
     survivor = DiesAfter(shared, after=None)
     monkeypatch.setattr(services, "open_writer", lambda s: survivor)
     monkeypatch.setattr(services, "open_rows", lambda s, n: batches(people(15, plan="gold"), 4))
-    services.run_execution(execution.pk)
+    services.sync_runs.run(execution.pk)
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.COMPLETED, execution.error
     sent = [r.identity for r in dying.sent + survivor.sent]
@@ -417,7 +417,7 @@ def test_the_sweeper_gives_up_after_the_last_attempt(make_sync):
     execution = services.start_execution(sync)
     Execution.objects.filter(pk=execution.pk).update(
         status=ExecutionStatus.RUNNING, attempt=3, heartbeat_at=timezone.now() - timedelta(minutes=10))
-    assert services.sweep()["failed"] == 1
+    assert services.sync_runs.sweep()["failed"] == 1
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.FAILED
     assert "stopped responding 3 times" in execution.error
@@ -428,7 +428,7 @@ def test_the_sweeper_ends_a_cancel_whose_worker_died(make_sync):
     execution = services.start_execution(sync)
     Execution.objects.filter(pk=execution.pk).update(
         status=ExecutionStatus.CANCELING, attempt=1, heartbeat_at=timezone.now() - timedelta(minutes=10))
-    assert services.sweep()["canceled"] == 1
+    assert services.sync_runs.sweep()["canceled"] == 1
 
 
 def test_the_sweeper_leaves_live_runs_alone(make_sync):
@@ -436,13 +436,13 @@ def test_the_sweeper_leaves_live_runs_alone(make_sync):
     execution = services.start_execution(sync)
     Execution.objects.filter(pk=execution.pk).update(
         status=ExecutionStatus.RUNNING, attempt=1, heartbeat_at=timezone.now())
-    assert services.sweep() == {"requeued": 0, "failed": 0, "canceled": 0, "resent": 0}
+    assert services.sync_runs.sweep() == {"requeued": 0, "failed": 0, "canceled": 0, "resent": 0}
 
 
 def test_a_claimed_execution_is_not_run_twice(make_sync, run_in_process):
     sync, target = make_sync(), FakeTarget()
     e = run_in_process(sync, people(2), target)
-    assert services.run_execution(e.pk) is None
+    assert services.sync_runs.run(e.pk) is None
     assert len(target.sent) == 2
 
 
@@ -465,9 +465,9 @@ def test_old_record_errors_and_events_are_purged(make_sync, run_in_process):
     sync = make_sync()
     e = run_in_process(sync, people(2), FakeTarget(reject={"p0@example.com": "no"}))
     assert RecordError.objects.filter(execution=e).exists() and Event.objects.exists()
-    services.sweep(now=timezone.now() + timedelta(days=13))
+    services.sync_runs.sweep(now=timezone.now() + timedelta(days=13))
     assert RecordError.objects.filter(execution=e).exists()
-    services.sweep(now=timezone.now() + timedelta(days=15))
+    services.sync_runs.sweep(now=timezone.now() + timedelta(days=15))
     assert not RecordError.objects.filter(execution=e).exists() and not Event.objects.exists()
     assert Execution.objects.filter(pk=e.pk).exists(), "the run and its counts stay"
 

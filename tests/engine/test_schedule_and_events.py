@@ -10,8 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from console.engine import notifications, schedule, services
-from console.engine.models import Event, NotificationSettings, Webhook
-from console.engine.models import Execution, ExecutionStatus
+from console.engine.models import Event, Execution, ExecutionStatus, NotificationSettings, Webhook
 from console.syncs.models import Sync
 from tests.engine.fakes import FakeTarget
 from tests.engine.test_run import people
@@ -43,12 +42,12 @@ def test_due_syncs_start_once_and_move_on(make_sync):
     hourly = make_sync(schedule={"frequency": "hourly", "minute": "0"})
     manual = make_sync()
     now = timezone.now()
-    assert schedule.dispatch_due(now) == 0
+    assert services.sync_runs.dispatch_due(now) == 0
     hourly.refresh_from_db()
     assert hourly.next_run_at and hourly.next_run_at > now, "a new schedule is planned, not run at once"
     Sync.objects.filter(pk=hourly.pk).update(next_run_at=now - timedelta(seconds=1))
-    assert schedule.dispatch_due(now) == 1
-    assert schedule.dispatch_due(now) == 0, "a second beat does not start it again"
+    assert services.sync_runs.dispatch_due(now) == 1
+    assert services.sync_runs.dispatch_due(now) == 0, "a second beat does not start it again"
     execution = Execution.objects.get(sync=hourly)
     assert execution.trigger == "schedule" and execution.status == ExecutionStatus.QUEUED
     hourly.refresh_from_db()
@@ -61,7 +60,7 @@ def test_a_due_sync_that_is_still_running_is_skipped(make_sync):
     sync = make_sync(schedule={"frequency": "hourly", "minute": "0"})
     services.start_execution(sync)
     Sync.objects.filter(pk=sync.pk).update(next_run_at=timezone.now() - timedelta(seconds=1))
-    assert schedule.dispatch_due() == 0
+    assert services.sync_runs.dispatch_due() == 0
     assert sync.executions.count() == 1
 
 
@@ -69,14 +68,14 @@ def test_a_due_sync_that_is_still_running_is_skipped(make_sync):
 def test_a_continuous_sync_is_planned_again_when_its_run_ends(make_sync, run_in_process, settings):
     settings.ENGINE_CONTINUOUS_SECONDS = 0
     sync = make_sync(schedule={"frequency": "continuous"})
-    assert schedule.dispatch_due() == 1, "a continuous sync starts at once"
-    assert schedule.dispatch_due() == 0
+    assert services.sync_runs.dispatch_due() == 1, "a continuous sync starts at once"
+    assert services.sync_runs.dispatch_due() == 0
     sync.refresh_from_db()
     assert sync.next_run_at is None, "not planned while it runs"
-    services.cancel_sync(sync)
+    services.sync_runs.cancel_sync(sync)
     sync.refresh_from_db()
     assert sync.next_run_at is not None and sync.next_run_at <= timezone.now()
-    assert schedule.dispatch_due() == 1
+    assert services.sync_runs.dispatch_due() == 1
 
 
 @pytest.mark.django_db
@@ -88,7 +87,7 @@ def test_run_after_syncs_follow_the_sync_they_wait_for(make_sync, run_in_process
     run_in_process(leader, [{"email": "a@example.com", "first_name": "A"}], FakeTarget())  # fails: no 'plan'
     assert follower.executions.get().trigger == "runafter"
     assert not picky.executions.exists()
-    services.cancel_sync(follower)
+    services.sync_runs.cancel_sync(follower)
     run_in_process(leader, people(1), FakeTarget())
     assert follower.executions.count() == 2 and picky.executions.count() == 1
 
