@@ -324,9 +324,9 @@ def clean_source_configuration(value, source: Connection) -> dict:
     if value.get("query_api") is not None:
         if source.type != "salesforce":
             raise field_error("source_configuration.query_api", "is a setting of Salesforce sources only")
-        if value["query_api"] not in salesforce_source.QUERY_APIS:
-            raise field_error("source_configuration.query_api",
-                              f"must be one of {', '.join(salesforce_source.QUERY_APIS)}")
+        query_apis = registry.get(source.type).source.QUERY_APIS
+        if value["query_api"] not in query_apis:
+            raise field_error("source_configuration.query_api", f"must be one of {', '.join(query_apis)}")
         cleaned["query_api"] = value["query_api"]
     return cleaned
 
