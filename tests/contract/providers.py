@@ -45,6 +45,7 @@ class Case:
     writes: tuple
     held: dict = field(default_factory=dict)  # object id -> f(inspector) -> identities it holds
     source: str | None = None  # a bulk-source object to stream
+    unquoted: str = ""  # words of the refusal's body the message must not quote (HTTP API: any host's)
     settings: dict = field(default_factory=dict)  # sandbox settings the writes need
 
 
@@ -205,7 +206,7 @@ CASES: dict[str, Case] = {
         good={"url": "{sandbox}/webhook/hooks", "method": "PUT"},
         bad={"url": "{sandbox}/webhook/hooks", "method": "GET"}, bad_field="configuration.method",
         wrong_credentials={"url": "{sandbox}/webhook/hooks", "healthcheck": "{sandbox}/webhook/status/401/health"},
-        refusal="HTTP 401 Unauthorized",
+        refusal="HTTP 401 Unauthorized", unquoted="The sink was told to answer 401.",
         objects=frozenset({"endpoint"}),
         fields=("endpoint", set()),
         held={"endpoint": webhook_bodies},

@@ -87,6 +87,8 @@ def test_check_succeeds_with_good_credentials_and_fails_in_the_providers_words(t
     checked = services.check_connection(wrong)
     assert checked.status in (ConnectionStatus.UNHEALTHY, ConnectionStatus.NEEDS_RECONNECT)
     assert case.refusal and case.refusal in checked.status_message, checked.status_message
+    if case.unquoted:
+        assert case.unquoted not in checked.status_message
     for value in case.wrong_credentials.values():
         if isinstance(value, str) and "{sandbox}" not in value and len(value) > 5:
             assert value not in checked.status_message  # the secret that was refused is not repeated
