@@ -12,26 +12,23 @@ from contextlib import nullcontext
 from functools import wraps
 
 from django.conf import settings
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import models
 
 from console import egress
 from integrations import catalogue
-from integrations.base import MASK, ConnectorError, NeedsReconnect, redact, secret_values
+from integrations.base import MASK, ConnectorError, NeedsReconnect
 from integrations.connection_types import ConnectionType
 from integrations.files import FILES_OFF, FileRefused
 from integrations.warehouses import get_source
 
-from . import probes
-from . import oauth
+from . import oauth, probes
 from .files import file_root, files_enabled
 from .models import Connection, ConnectionStatus
 from .sessions import provider_session
-from .stored import (  # noqa: F401 (ConfigurationInvalid, store_tokens: part of the services' API)
+from .stored import (  # noqa: F401 (store_tokens: part of the services' API)
     ConfigurationInvalid,
     connection_config,
     connection_type,
-    mark_needs_reconnect,
     set_status,
     store_tokens,
     without_secrets,
