@@ -12,15 +12,10 @@ Needs the database, SANDBOX_URL on the sandbox and the sandbox's egress allowed
 import secrets
 import time
 
-from integrations import catalogue
+from integrations import catalogue, registry
 
 SANDBOX_CLIENT = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
 
-KEYS = {  # configurations authenticating with a static key the sandbox accepts
-    "salesloft": {"auth_method": "api_key", "api_key": "sandbox-api-key"},
-    "gong": {"auth_method": "token", "access_key": "sandbox-access-key", "access_secret": "sandbox-access-secret"},
-    "hubspot": {"auth_method": "private_app", "private_app_token": "sandbox-api-key"},
-}
 OAUTH = {  # what a configuration authorizing through OAuth says besides its refresh token
     "salesloft": {"auth_method": "oauth"},
     "gong": {"auth_method": "oauth"},
@@ -46,11 +41,17 @@ def issued_refresh_token(sandbox, type_id: str) -> str:
     return token
 
 
+def keys(type_id: str) -> dict | None:
+    """A configuration authenticating with a static key the sandbox accepts (the demo's), if any."""
+    configuration = registry.get(type_id).demo_configuration
+    return dict(configuration) if configuration else None
+
+
 def credentials(sandbox, type_id: str, auth: str = "") -> dict:
     """A configuration's credentials: auth "keys" or "oauth"; by default keys where the provider has them."""
-    if auth == "oauth" or (not auth and type_id not in KEYS):
+    if auth == "oauth" or (not auth and keys(type_id) is None):
         return {**OAUTH[type_id], "oauth_refresh_token": issued_refresh_token(sandbox, type_id)}
-    return dict(KEYS[type_id])
+    return keys(type_id)
 
 
 def sandbox_connection(organization, type_id: str, configuration: dict | None = None, *, sandbox=None,
