@@ -85,7 +85,8 @@ def test_check_succeeds_with_good_credentials_and_fails_in_the_providers_words(t
     assert (good.status, good.status_message) == (ConnectionStatus.HEALTHY, "")
     wrong = sandbox_connection(organization, type_id, filled(case.wrong_credentials, on_sandbox), name="wrong")
     checked = services.check_connection(wrong)
-    assert checked.status in (ConnectionStatus.UNHEALTHY, ConnectionStatus.NEEDS_RECONNECT)
+    refused_grant = "oauth_refresh_token" in case.wrong_credentials  # a refused renewal asks for a reconnect
+    assert checked.status == (ConnectionStatus.NEEDS_RECONNECT if refused_grant else ConnectionStatus.UNHEALTHY)
     assert case.refusal and case.refusal in checked.status_message, checked.status_message
     if case.unquoted:
         assert case.unquoted not in checked.status_message
