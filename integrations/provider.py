@@ -2,13 +2,14 @@
 
     class Salesloft(Provider):
         id, name = "salesloft", "Salesloft"
-        fields = (...)                       # the configuration spec
-        oauth = OAuthSpec(...)               # or None: static_auth() gives the keys
-        budget = ((600, 60),)                # (limit, window seconds) shared by all workers
-        targets = TARGETS                    # discovery for model syncs, or None
-        writer = staticmethod(make_writer)   # (session, spec) -> Writer, or None
-        source = bulk_source                 # bulk-sync source module, or None
-        def api_url(self, config, sandbox_url=""): ...
+        fields = (...)                          # the configuration spec
+        oauth = OAuthSpec(...)                  # or None: static_auth() gives the keys
+        oauth_when = ("auth_method", "oauth")   # the field choosing OAuth when keys are the other choice
+        api = Endpoint(real_url, sandbox_path)  # or override api_url()
+        budget = ((600, 60),)                   # (limit, window seconds) shared by all workers
+        targets = TARGETS                       # discovery for model syncs, or None
+        writer = staticmethod(make_writer)      # (session, spec) -> Writer, or None
+        source = bulk_source                    # bulk-sync source module, or None
         def check(self, session): ...
 
     PROVIDER = Salesloft()
@@ -23,7 +24,7 @@ from types import ModuleType
 from typing import Callable
 
 from integrations.base import ConfigField, CreationProperty, ProviderSession, TargetField, TargetObject, Writer
-from integrations.connection_types import Capabilities, OAuthSpec
+from integrations.connection_types import Capabilities, Endpoint, OAuthSpec
 
 MODE_VERBS = {
     "create": "Create",
@@ -87,6 +88,8 @@ class Provider:
     items: dict = {}  # {array field: JSON Schema of its items}
     parameter_fields: tuple[str, ...] = ()  # chosen from parameter_values() once authorized
     oauth: OAuthSpec | None = None
+    oauth_when: tuple[str, str] | None = None  # (field, value) choosing OAuth; None: always, when it has oauth
+    api: Endpoint | None = None  # the API's base URL, real and on the sandbox
     budget: tuple[tuple[int, int], ...] = ()
     targets: Targets | None = None
     writer: Callable[[ProviderSession, object], Writer] | None = None
@@ -111,8 +114,14 @@ class Provider:
 
     # ---- auth -----------------------------------------------------------
 
+    def field(self, name: str) -> ConfigField:
+        return next(f for f in self.fields if f.name == name)
+
     def uses_oauth(self, config: dict) -> bool:
-        return self.oauth is not None
+        if self.oauth is None or self.oauth_when is None:
+            return self.oauth is not None
+        name, value = self.oauth_when
+        return config.get(name, self.field(name).default) == value
 
     def needs_browser(self, config: dict) -> bool:
         """Whether the person must visit the consent page (no token yet, none handed over)."""
@@ -130,7 +139,7 @@ class Provider:
         return None
 
     def api_url(self, config: dict, sandbox_url: str = "") -> str:
-        raise NotImplementedError
+        return self.api.url(sandbox_url)
 
     def headers(self, config: dict) -> dict:
         return {}

@@ -13,9 +13,6 @@ from integrations.provider import Provider
 from .targets import TARGETS
 from .writer import make_writer
 
-API = Endpoint("https://api.gong.io", "/gong")
-
-
 class Gong(Provider):
     id = "gong"
     name = "Gong"
@@ -41,14 +38,13 @@ class Gong(Provider):
         client_auth="basic",
         extras=("api_base_url_for_customer",),
     )  # no PKCE: Gong's app documentation offers none (Basic client secret on the token call)
+    oauth_when = ("auth_method", "oauth")
+    api = Endpoint("https://api.gong.io", "/gong")
     budget = ((3, 1), (10_000, 86_400))  # 3 requests a second, 10,000 a day
     demo_configuration = {"auth_method": "token", "access_key": "sandbox-access-key",
                           "access_secret": "sandbox-access-secret"}
     targets = TARGETS
     writer = staticmethod(make_writer)
-
-    def uses_oauth(self, config: dict) -> bool:
-        return config.get("auth_method", "token") == "oauth"
 
     def validate(self, config: dict):
         return required_when(config, "auth_method", "token", ("access_key", "access_secret"),
@@ -57,7 +53,7 @@ class Gong(Provider):
     def api_url(self, config: dict, sandbox_url: str = "") -> str:
         if self.uses_oauth(config) and config.get("oauth_api_base_url_for_customer"):
             return config["oauth_api_base_url_for_customer"]
-        return API.url(sandbox_url)
+        return self.api.url(sandbox_url)
 
     def static_auth(self, config: dict):
         return httpx.BasicAuth(config.get("access_key") or "", config.get("access_secret") or "")

@@ -9,9 +9,6 @@ from . import bulk_source
 from .targets import TARGETS
 from .writer import make_writer
 
-API = Endpoint("https://api.hubapi.com", "/hubspot")
-
-
 class HubSpot(Provider):
     id = "hubspot"
     name = "HubSpot"
@@ -39,21 +36,17 @@ class HubSpot(Provider):
                 "crm.schemas.companies.read"),
         pkce=True,  # HubSpot's OAuth spec takes code_verifier on the code exchange
     )
+    oauth_when = ("auth_method", "oauth")
+    api = Endpoint("https://api.hubapi.com", "/hubspot")
     budget = ((100, 10),)  # 100 per 10 seconds (Free/Starter; 190 on Professional)
     demo_configuration = {"auth_method": "private_app", "private_app_token": "pat-na1-sandbox-private-app"}
     targets = TARGETS
     writer = staticmethod(make_writer)
     source = bulk_source
 
-    def uses_oauth(self, config: dict) -> bool:
-        return config.get("auth_method", "oauth") == "oauth"
-
     def validate(self, config: dict):
         return required_when(config, "auth_method", "private_app", ("private_app_token",),
                              "is required when auth_method is private_app")
-
-    def api_url(self, config: dict, sandbox_url: str = "") -> str:
-        return API.url(sandbox_url)
 
     def static_auth(self, config: dict):
         return BearerAuth(config.get("private_app_token") or "")

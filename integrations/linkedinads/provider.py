@@ -11,7 +11,6 @@ from integrations.provider import Provider
 from .targets import API_VERSION, TARGETS
 from .writer import make_writer
 
-API = Endpoint("https://api.linkedin.com/rest", "/linkedin/rest")
 HEADERS = {"LinkedIn-Version": API_VERSION, "X-Restli-Protocol-Version": "2.0.0"}
 ACCOUNT_URN = "urn:li:sponsoredAccount:"
 PAGE_SIZE = 100
@@ -49,6 +48,7 @@ class LinkedInAds(Provider):
         token=Endpoint("https://www.linkedin.com/oauth/v2/accessToken", "/linkedin/oauth/v2/accessToken"),
         scopes=("r_ads", "rw_ads", "rw_dmp_segments"),
     )  # no PKCE: LinkedIn's 3-legged flow for web apps documents none (client secret on the token call)
+    api = Endpoint("https://api.linkedin.com/rest", "/linkedin/rest")
     budget = ((300, 60),)  # DMP company streaming 300 a minute; user streaming 600
     targets = TARGETS
     writer = staticmethod(make_writer)
@@ -57,9 +57,6 @@ class LinkedInAds(Provider):
         if "accounts" in config:
             config["accounts"] = clean_accounts(config["accounts"])
         return config
-
-    def api_url(self, config: dict, sandbox_url: str = "") -> str:
-        return API.url(sandbox_url)
 
     def check(self, session) -> dict:
         get(session, "adAccountUsers", "LinkedIn", params={"q": "authenticatedUser"}, headers=HEADERS)

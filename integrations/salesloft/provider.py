@@ -7,9 +7,6 @@ from integrations.provider import Provider
 from .targets import TARGETS
 from .writer import make_writer
 
-API = Endpoint("https://api.salesloft.com/v2", "/salesloft/v2")
-
-
 class Salesloft(Provider):
     id = "salesloft"
     name = "Salesloft"
@@ -31,20 +28,16 @@ class Salesloft(Provider):
         token=Endpoint("https://accounts.salesloft.com/oauth/token", "/salesloft/oauth/token"),
         client_fields=("application_id", "client_secret"),
     )  # no PKCE: Salesloft's OAuth documentation offers none (code, client secret and redirect_uri only)
+    oauth_when = ("auth_method", "oauth")
+    api = Endpoint("https://api.salesloft.com/v2", "/salesloft/v2")
     budget = ((600, 60),)  # 600 cost per minute per team
     demo_configuration = {"auth_method": "api_key", "api_key": "sandbox-api-key"}
     targets = TARGETS
     writer = staticmethod(make_writer)
 
-    def uses_oauth(self, config: dict) -> bool:
-        return config.get("auth_method", "oauth") == "oauth"
-
     def validate(self, config: dict):
         return required_when(config, "auth_method", "api_key", ("api_key",),
                              "is required when auth_method is api_key")
-
-    def api_url(self, config: dict, sandbox_url: str = "") -> str:
-        return API.url(sandbox_url)
 
     def static_auth(self, config: dict):
         return BearerAuth(config.get("api_key") or "")
