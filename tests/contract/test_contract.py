@@ -170,6 +170,22 @@ def test_an_expired_oauth_token_is_renewed(type_id, organization, on_sandbox, op
     assert 401 in statuses
 
 
+@pytest.mark.parametrize("type_id", OAUTH_PROVIDERS)
+def test_a_token_past_its_expiry_is_renewed_before_it_is_used(type_id, organization, on_sandbox, open_sessions):
+    clock = WithSandbox(on_sandbox)
+    connection = connection_for(organization, on_sandbox, type_id, OAUTH[type_id], auth="oauth")
+    session = session_of(connection, open_sessions, clock=clock)
+    stored = services.connection_config(type(connection).objects.get(pk=connection.pk))
+    clock.advance(24 * 3600)  # the sandbox's tokens outlive no day
+    httpx.delete(f"{on_sandbox.url}/_sandbox/requests").raise_for_status()
+    assert targets.target_objects(type_id, session)
+    renewed = services.connection_config(type(connection).objects.get(pk=connection.pk))["oauth_access_token"]
+    assert renewed != stored["oauth_access_token"]
+    # a token answered without expires_in (Salesforce's) can only be known stale by its 401
+    refusals = 1 if stored["oauth_token_expiry"] is None else 0
+    assert [entry["status"] for entry in request_log(on_sandbox)].count(401) == refusals
+
+
 SOURCES = [type_id for type_id in PROVIDERS if registry.get(type_id).source is not None]
 
 
