@@ -84,18 +84,14 @@ def test_bad_configuration_is_refused(writer_for):
         writer_for("httpapi", "endpoint", configuration={"url": "http://example.com", "method": "TRACE"})
 
 
-def test_seed_004_manual_salesloft_destination(sandbox, inspector):
+def test_seed_004_manual_salesloft_destination(session_for, sandbox, inspector):
     """Seed 004's manual configuration: POST each record to Salesloft's account upserts, the credential's
     Authorization on the session, an extra header, an attribute left out; then PUT one account by id."""
-    import httpx
-
-    from integrations.base import ProviderSession, WriteSpec
-    from integrations.connection_types import BearerAuth
+    from integrations.base import WriteSpec
     from integrations.httpapi.writer import make_writer
 
-    http = httpx.Client(auth=BearerAuth("sandbox-api-key"))
-    session = ProviderSession(config={"url": f"{sandbox.url}/salesloft/v2/account_upserts", "method": "POST"},
-                              http=http)
+    session = session_for("httpapi", {"url": f"{sandbox.url}/salesloft/v2/account_upserts", "method": "POST",
+                                      "auth_method": "bearer", "token": "sandbox-api-key"})
     upserts = make_writer(session, WriteSpec("endpoint", "updateOrCreate", "domain", configuration={
         "headers": "X-Request-Source:polytomic", "exclude_attributes": "internal_score"}))
     outcomes = upserts.write([
@@ -115,4 +111,3 @@ def test_seed_004_manual_salesloft_destination(sandbox, inspector):
     assert renamed.ok
     assert {a["domain"]: a for a in inspector.docs("salesloft", "accounts")}["acme.example"]["name"] == \
         "Acme Corporation"
-    http.close()
