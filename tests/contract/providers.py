@@ -46,6 +46,7 @@ class Case:
     held: dict = field(default_factory=dict)  # object id -> f(inspector) -> identities it holds
     source: str | None = None  # a bulk-source object to stream
     unquoted: str = ""  # words of the refusal's body the message must not quote (HTTP API: any host's)
+    target_ids: bool = True  # records written get the target's id (an audience's members have none)
     settings: dict = field(default_factory=dict)  # sandbox settings the writes need
 
 
@@ -147,7 +148,7 @@ CASES: dict[str, Case] = {
         refusal="The refresh token is invalid.",
         objects=frozenset({LINKEDIN_AUDIENCE}),
         fields=(LINKEDIN_AUDIENCE, {"Email"}),
-        held={LINKEDIN_AUDIENCE: in_linkedin_audience},
+        held={LINKEDIN_AUDIENCE: in_linkedin_audience}, target_ids=False,
         writes=(
             Write(LINKEDIN_AUDIENCE, "create", people("dee@contract.example", "", FirstName="Only"),
                   ("inserted", "!userIds or firstName and lastName are required"), "Email"),

@@ -132,6 +132,8 @@ def test_write_creates_updates_and_removes_through_every_mode(type_id, organizat
                 assert not outcome.ok and expected[1:] in outcome.error, (step, outcome)
             else:
                 assert outcome.ok and outcome.action == expected, (step, outcome)
+                if expected in ("inserted", "updated", ""):
+                    assert bool(outcome.target_id) == case.target_ids, (step, outcome)
         held = case.held[step.object_id](inspector)
         assert step.held <= held and not step.gone & held, (step, held)
 
