@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from integrations import egress  # noqa: E402
+
 SCHEMA = "bench_bulk"
 FIELDS = ["Id", "FirstName", "LastName", "Email", "Title", "Phone", "CreatedDate", "LastModifiedDate",
           "SystemModstamp", "IsDeleted"]
@@ -186,6 +188,7 @@ def main(argv=None) -> int:
 
         url = args.url or stack.enter_context(throwaway_postgres())
         config = source_config(url)
+        egress.allow_in_environment(sandbox_url, f"{config['hostname']}:{config['port']}")
         print(f"PostgreSQL: {'given URL' if args.url else 'throwaway cluster'}", flush=True)
         try:
             bulk = child("--bulk-child", sandbox_url, json.dumps(config))

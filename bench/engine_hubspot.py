@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load_history import as_url, redis_server, wait_for_port  # noqa: E402
+from integrations import egress  # noqa: E402
 from integrations.demo.warehouse import free_port  # noqa: E402
 
 TARGET_RATIO = 1.5
@@ -118,9 +119,9 @@ def upsert_requests(sandbox: str) -> int:
 def make_sync(source_url: str):
     from console.accounts.services import sign_up
     from console.connections import services as connections
-    from console.connections.demo import HUBSPOT
     from console.datamodels.models import DataModel, ModelField
     from console.syncs.models import Sync
+    from integrations import registry
     from integrations.demo.pgcluster import source_config
 
     user = sign_up("bench@example.com", "correct-horse-battery", "Bench Company")
@@ -128,7 +129,8 @@ def make_sync(source_url: str):
     warehouse = connections.create_connection(organization, name="Bench PostgreSQL", type_id="postgresql",
                                               configuration=source_config(source_url), validate=False)
     hubspot = connections.create_connection(organization, name="HubSpot (sandbox)", type_id="hubspot",
-                                            configuration=HUBSPOT, validate=False)
+                                            configuration=dict(registry.get("hubspot").demo_configuration),
+                                            validate=False)
     model = DataModel.objects.create(organization=organization, connection=warehouse, name="People",
                                      configuration={"query": QUERY})
     for position, name in enumerate(["id", "email", *FIELDS]):
@@ -229,6 +231,7 @@ def main(argv=None) -> int:
                "ENGINE_RATE_LIMITS": json.dumps({"hubspot": []}),  # no engine budget: not what is measured
                "ENGINE_HEARTBEAT_SECONDS": "5"}
         os.environ.update(env)
+        egress.allow_in_environment(sandbox, server_url)  # the sandbox, and the PostgreSQL source
         import django
         from django.core.management import call_command
 

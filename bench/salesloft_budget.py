@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load_history import as_url, redis_server  # noqa: E402
 from bench.engine_hubspot import sandbox_server  # noqa: E402
+from integrations import egress  # noqa: E402
 
 BUDGET_PER_MINUTE = 600
 TARGET_SHARE = 0.90
@@ -53,9 +54,9 @@ def generate_people(url: str, rows: int):
 def make_syncs(source_url: str) -> list:
     from console.accounts.services import sign_up
     from console.connections import services as connections
-    from console.connections.demo import SALESLOFT
     from console.datamodels.models import DataModel, ModelField
     from console.syncs.models import Sync
+    from integrations import registry
     from integrations.demo.pgcluster import source_config
 
     user = sign_up("budget@example.com", "correct-horse-battery", "Budget Company")
@@ -63,7 +64,8 @@ def make_syncs(source_url: str) -> list:
     warehouse = connections.create_connection(organization, name="Bench PostgreSQL", type_id="postgresql",
                                               configuration=source_config(source_url), validate=False)
     salesloft = connections.create_connection(organization, name="Salesloft (sandbox)", type_id="salesloft",
-                                              configuration=SALESLOFT, validate=False)
+                                              configuration=dict(registry.get("salesloft").demo_configuration),
+                                              validate=False)
     syncs = []
     for half in (0, 1):
         model = DataModel.objects.create(
@@ -105,6 +107,7 @@ def main(argv=None) -> int:
                "DJANGO_SETTINGS_MODULE": "console.settings", "LOG_LEVEL": "WARNING",
                "ENGINE_SOURCE_BATCH_SIZE": "100"}
         os.environ.update(env)
+        egress.allow_in_environment(sandbox, server_url)  # the sandbox, and the PostgreSQL source
         import django
         from django.core.management import call_command
 

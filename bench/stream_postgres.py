@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from integrations import egress  # noqa: E402
+
 TARGET_MB = 150
 
 
@@ -74,9 +76,11 @@ def main(argv=None) -> int:
         load_postgres(url, args.rows, tables=("users",), schema="bench")
         load_seconds = time.perf_counter() - started
         print(f"loaded in {load_seconds:.1f}s ({args.rows / load_seconds:,.0f} rows/s with COPY)", flush=True)
+        config = source_config(url)
+        egress.allow_in_environment(f"{config['hostname']}:{config['port']}")
         try:
             child = subprocess.run(
-                [sys.executable, __file__, "--child", json.dumps(source_config(url)),
+                [sys.executable, __file__, "--child", json.dumps(config),
                  "--batch-size", str(args.batch_size)],
                 capture_output=True, text=True, cwd=ROOT,
             )

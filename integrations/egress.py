@@ -24,6 +24,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -218,6 +219,19 @@ def check_port(port):
 # ---- the process policy -------------------------------------------------------------------
 
 _allow_list: Callable[[], str | Iterable[str]] = lambda: os.environ.get("EGRESS_ALLOW", "")
+
+
+def exact_entry(address: str) -> str:
+    """The host:port entry that opens exactly one server, given its URL or host:port."""
+    parts = urlsplit(address if "://" in address else f"//{address}")
+    return f"{parts.hostname}:{parts.port}"
+
+
+def allow_in_environment(*addresses: str) -> None:
+    """Open these servers to this process and the processes it starts (benchmarks, demos)."""
+    allowed = list(entries(os.environ.get("EGRESS_ALLOW", "")))
+    allowed += [entry for entry in map(exact_entry, addresses) if entry not in allowed]
+    os.environ["EGRESS_ALLOW"] = ",".join(allowed)
 
 
 def use(allow_list: Callable[[], str | Iterable[str]]):

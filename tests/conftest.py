@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -22,6 +21,7 @@ from django.test import Client, override_settings
 
 from console.accounts.services import create_api_key, sign_up
 from console.celery import app as celery_app
+from integrations import egress
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # refuses to run there unless told this is fine (it is: one thread, one loop).
@@ -51,8 +51,7 @@ def allow_egress(address: str) -> str:
     """Let the console connect to a server the tests started (a URL or host:port), as an
     operator would with EGRESS_ALLOW. Session fixtures call this before any test changes
     settings; the entry is exact (host:port), so every other loopback port stays refused."""
-    parts = urlsplit(address if "://" in address else f"//{address}")
-    entry = f"{parts.hostname}:{parts.port}"
+    entry = egress.exact_entry(address)
     if entry not in settings.EGRESS_ALLOW:
         settings.EGRESS_ALLOW = [*settings.EGRESS_ALLOW, entry]
     return entry
