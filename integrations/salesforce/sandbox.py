@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from integrations.sandbox import oauth, ratelimit
 from integrations.sandbox.http import abort_with, empty_response, json_response, now, read_json, read_params
-from .sandbox_schema import BY_PREFIX, BASE62, NUMBER_TYPES, SOBJECTS, make_id, sobject, to_18
+from .sandbox_schema import BY_PREFIX, NUMBER_TYPES, SOBJECTS, make_id, sobject, to_18
 from .sandbox_soql import (
     BoolOp, Comparison, Evaluator, SoqlError, expand_select, format_datetime, parse, parse_datetime,
 )

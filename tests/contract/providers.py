@@ -7,7 +7,6 @@ exercise every mode of the written objects, and the bulk-source object to stream
 """
 
 from dataclasses import dataclass, field
-from typing import Callable
 
 from integrations import registry
 

@@ -29,7 +29,6 @@ def test_health_reports_database_and_redis_and_missing_worker(broker_without_wor
 
 
 def test_health_reports_redis_down(settings):
-    from console.celery import app
 
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = Client().get("/api/health")
