@@ -29,10 +29,10 @@ def undeclared_fields(annotation, payload, path: str = "$", allow: frozenset = f
         branches = [a for a in typing.get_args(annotation) if a is not type(None)]
         results = [undeclared_fields(branch, payload, path, allow) for branch in branches]
         return min(results, key=len) if results else []
-    if origin in (list, typing.List, set, tuple) and isinstance(payload, list):
+    if origin in (list, list, set, tuple) and isinstance(payload, list):
         (item,) = typing.get_args(annotation)[:1] or (typing.Any,)
         return [p for i, value in enumerate(payload) for p in undeclared_fields(item, value, f"{path}[{i}]", allow)]
-    if origin in (dict, typing.Dict) and isinstance(payload, dict):
+    if origin in (dict, dict) and isinstance(payload, dict):
         value_type = (typing.get_args(annotation) or (str, typing.Any))[1]
         return [p for key, value in payload.items() for p in undeclared_fields(value_type, value, f"{path}.{key}", allow)]
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel) and isinstance(payload, dict):
