@@ -37,6 +37,7 @@ class BulkSync(models.Model):
     disable_record_timestamps = models.BooleanField(default=False)
     policies = models.JSONField(default=list, blank=True)
     cursors = models.JSONField(default=dict, blank=True)
+    error_handling = models.JSONField(default=dict, blank=True)  # engine/error_handling.py
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -45,6 +45,7 @@ class Sync(models.Model):
     target_new_name = models.CharField(max_length=300, blank=True, default="")
     target_search_values = models.JSONField(null=True, blank=True)
     policies = models.JSONField(default=list, blank=True)
+    error_handling = models.JSONField(default=dict, blank=True)  # engine/error_handling.py
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
