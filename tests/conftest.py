@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client, override_settings
 
-from console.accounts.services import create_api_key, sign_up
+from console.accounts.services import create_api_key, create_partner_key, sign_up
 from console.celery import app as celery_app
 from integrations import egress
 
@@ -176,6 +176,19 @@ def api_key(organization, org_admin):
 def api(api_key):
     """A Django test client that sends the API key on every request."""
     return Client(headers={"Authorization": f"Bearer {api_key}"})
+
+
+@pytest.fixture
+def partner_key(db):
+    """The raw value of an instance-level partner key (manages organizations under /api/organizations)."""
+    _, raw = create_partner_key("partner tests")
+    return raw
+
+
+@pytest.fixture
+def partner_api(partner_key):
+    """A Django test client that sends the partner key on every request."""
+    return Client(headers={"Authorization": f"Bearer {partner_key}"})
 
 
 @pytest.fixture

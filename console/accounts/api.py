@@ -16,8 +16,8 @@ class Credential(Schema):
 class Identity(Schema):
     id: str | None = None
     email: str | None = None
-    organization_id: str
-    organization_name: str
+    organization_id: str | None = None
+    organization_name: str | None = None
     role: str | None = None
     is_user: bool
     is_organization: bool
@@ -43,6 +43,9 @@ class OrganizationUser(Schema):
 
 
 def identity_of(api_key) -> dict:
+    if api_key.partner:
+        return {"is_user": False, "is_organization": False, "is_partner": True,
+                "credential": {"method": "api_key"}}
     user = api_key.created_by
     membership = user and user.memberships.filter(organization=api_key.organization).first()
     return {

@@ -41,6 +41,12 @@ class Organization(models.Model):
     # Where an API-started OAuth flow may send the browser afterwards: origins or URL
     # prefixes. Empty allows only the console's own PUBLIC_URL.
     oauth_redirect_urls = models.JSONField(default=list, blank=True)
+    # Single sign-on settings a partner sets through /api/organizations; the client secret is encrypted.
+    issuer = models.CharField(max_length=500, blank=True, default="")
+    sso_domain = models.CharField(max_length=253, blank=True, default="")
+    sso_org_id = models.CharField(max_length=200, blank=True, default="")
+    client_id = models.CharField(max_length=200, blank=True, default="")
+    encrypted_client_secret = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["name"]
@@ -91,8 +97,12 @@ def hash_api_key(raw_key: str) -> str:
 
 
 class ApiKey(models.Model):
+    """An organization's key, or a partner key (no organization) that manages organizations."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="api_keys")
+    partner = models.BooleanField(default=False)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     name = models.CharField(max_length=200)
     prefix = models.CharField(max_length=8)
@@ -104,6 +114,13 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(partner=True, organization__isnull=True)
+                | models.Q(partner=False, organization__isnull=False),
+                name="partner_key_has_no_organization",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"

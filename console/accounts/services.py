@@ -75,15 +75,17 @@ def ensure_another_admin(membership: Membership):
 def create_api_key(organization: Organization, name: str, created_by: User | None = None,
                    role: str = Role.ADMIN):
     """Returns (api_key, raw_key). Only the hash is stored; the raw key is shown once."""
+    return _new_key(organization=organization, created_by=created_by, name=name, role=role)
+
+
+def create_partner_key(name: str):
+    """Returns (api_key, raw_key) of an instance-level key that manages every organization."""
+    return _new_key(organization=None, partner=True, name=name, role=Role.ADMIN)
+
+
+def _new_key(**fields):
     raw_key = str(uuid.uuid4())
-    api_key = ApiKey.objects.create(
-        organization=organization,
-        created_by=created_by,
-        name=name,
-        prefix=raw_key[:8],
-        key_hash=hash_api_key(raw_key),
-        role=role,
-    )
+    api_key = ApiKey.objects.create(prefix=raw_key[:8], key_hash=hash_api_key(raw_key), **fields)
     return api_key, raw_key
 
 

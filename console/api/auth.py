@@ -2,6 +2,7 @@ from django.conf import settings
 from ninja.security import HttpBearer
 
 from console.accounts.models import role_allows
+from console.accounts.partners import route_refusal
 from console.accounts.services import api_key_from_header
 from console.api.errors import ApiError
 from console.permissions import refusal, required_role
@@ -26,6 +27,9 @@ class ApiKeyAuth(HttpBearer):
             return None
         request.api_key = api_key
         request.organization = api_key.organization
+        refused = route_refusal(api_key, request.path)
+        if refused:
+            raise refused
         needed = required_role(request.method, request.path)
         if not role_allows(api_key.role, needed):
             raise ApiError(403, f"{refusal(needed)} This API key has the {api_key.get_role_display()} role.",
