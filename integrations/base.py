@@ -140,6 +140,10 @@ class RateLimited(ConnectorError):
         self.retry_after = retry_after
 
 
+class CallCapReached(RateLimited):
+    """The connection's own daily cap of API calls is spent; the call was not sent."""
+
+
 # ---- Targets (model-sync destinations) -------------------------------------
 
 MODES = ("create", "update", "updateOrCreate", "replace", "append", "remove", "snapshot")

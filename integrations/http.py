@@ -43,6 +43,27 @@ def place(url: httpx.URL) -> str:
     return url.netloc.decode("ascii", "replace")
 
 
+class Meter(Protocol):
+    """Counts calls; `spend()` raises (CallCapReached) to keep a call over a cap from leaving."""
+
+    def spend(self) -> None: ...
+
+
+class MeteredTransport(httpx.BaseTransport):
+    """Spends one call of the meter on every request it sends, retries included."""
+
+    def __init__(self, meter: Meter, transport: httpx.BaseTransport):
+        self.meter = meter
+        self.transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.meter.spend()
+        return self.transport.handle_request(request)
+
+    def close(self):
+        self.transport.close()
+
+
 class RetryingTransport(httpx.BaseTransport):
     def __init__(self, limiter: Limiter | None = None, *, attempts: int = 4, backoff: float = 0.5,
                  max_backoff: float = 8.0, max_rate_wait: float = DEFAULT_RATE_WAIT,

@@ -20,9 +20,9 @@ from django.conf import settings
 from integrations.base import ConnectionFailed, ProviderSession
 from integrations.clock import SYSTEM_CLOCK, Clock
 from integrations.egress import EgressTransport
-from integrations.http import RetryingTransport
+from integrations.http import MeteredTransport, RetryingTransport
 
-from . import oauth, stored
+from . import oauth, stored, usage
 from .models import Connection
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -70,6 +70,7 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
     Requests retry 5xx and network errors and wait out 429s (up to `rate_wait` seconds);
     `limiter` (acquire/rate_limited) shares the connection's API budget between workers;
     a web request's probe passes its `deadline` (time.monotonic()), which no request outlasts.
+    Every request sent counts against the connection's day (usage.py), refused past its cap.
     Token expiry and 429 waits are measured and waited on `clock`."""
     kind = stored.connection_type(connection.type)
     if kind.kind != "api":
@@ -87,7 +88,10 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
         auth = provider.static_auth(config)
     base_url = provider.api_url(config, settings.SANDBOX_URL)
     headers = provider.headers(config)
-    transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=EgressTransport(),
+    sending = EgressTransport()
+    if not connection._state.adding:  # a saved connection's calls count against its day
+        sending = MeteredTransport(usage.CallMeter(connection.pk, usage.daily_cap(config), clock), sending)
+    transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=sending,
                                   sleep=clock.sleep, clock=clock.monotonic)
     http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)
     return ProviderSession(config=config, http=http, urls={"api": base_url})
