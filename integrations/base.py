@@ -94,6 +94,9 @@ class ProviderSession:
 class Column:
     name: str
     type: str = STRING
+    remote_type: str = ""  # the source's own type (picklist, reference, enumeration, ...)
+    label: str = ""
+    values: tuple = ()  # the values a picklist or enumeration allows
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,14 @@ class ConnectorError(Exception):
 
 class QueryError(ConnectorError):
     """The warehouse rejected a query; the message carries the warehouse's own text."""
+
+
+class SourceRefused(ConnectorError):
+    """A model's source configuration names something the source does not have."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
 
 
 class ConnectionFailed(ConnectorError):

@@ -10,6 +10,7 @@
         targets = TARGETS                       # discovery for model syncs, or None
         writer = staticmethod(make_writer)      # (session, spec) -> Writer, or None
         source = bulk_source                    # bulk-sync source module, or None
+        model_source = MODEL_SOURCE             # a ModelSource: models read from it, or None
         def check(self, session): ...
 
     PROVIDER = Salesloft()
@@ -20,10 +21,11 @@ Capabilities follow from which parts are set (integrations/registry.py finds the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Callable
 
-from integrations.base import ConfigField, CreationProperty, ProviderSession, TargetField, TargetObject, Writer
+from integrations.base import Column, ConfigField, CreationProperty, ProviderSession, TargetField, TargetObject, Writer
 from integrations.connection_types import Capabilities, Endpoint, OAuthSpec
 
 MODE_VERBS = {
@@ -76,6 +78,18 @@ class Targets:
         return plain_sentence(self.label, obj.name, mode_id, identity)
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """What a provider offers models to read (integrations/<type>/model_source.py). Bad
+    configurations raise SourceRefused(key, message); a refused query QueryError."""
+
+    items: Callable[[ProviderSession], dict]  # {configuration key: [choices] or None}
+    requires_one_of: tuple[str, ...]  # keys of which a configuration names one
+    clean: Callable[[dict], dict]  # the configuration checked
+    fields: Callable[[ProviderSession, dict], list[Column]]
+    read: Callable[..., Iterator[list[dict]]]  # (session, configuration, columns, batch_size, limit=None, conditions=())
+
+
 class Provider:
     """One SaaS provider: configuration spec, auth, API budget, check, discovery, writer, source."""
 
@@ -94,7 +108,7 @@ class Provider:
     targets: Targets | None = None
     writer: Callable[[ProviderSession, object], Writer] | None = None
     source: ModuleType | None = None  # bulk source: KEY, objects, fields, tracking_field, Read
-    model_source = None  # nothing yet reads model rows from a provider
+    model_source: ModelSource | None = None
     demo_configuration: dict | None = None  # keys its sandbox accepts: the demo connects with these
 
     @property

@@ -214,8 +214,8 @@ def preview_model(request, payload: ModelIn, params: Query[AsyncQuery]):
                                                   payload.model_dump(exclude_none=True), rows=0)
         model = DataModel(organization=request.auth.organization)
         services.apply_definition(model, definition)
-        fields = [ModelField(name=c.name, type=c.type, unique=c.name.lower() == definition.identifier.lower())
-                  for c in columns]
+        fields = [ModelField(name=c.name, type=c.type, remote_type=c.remote_type, label=c.label,
+                             unique=c.name.lower() == definition.identifier.lower()) for c in columns]
         return model_out(model, fields=fields, unsaved=True)
 
     return respond(request, "previewmodel", run, ModelOut, params.async_)

@@ -1,14 +1,16 @@
-"""Models: a SQL query or a table over a warehouse connection, and the fields it yields.
+"""Models: a SQL query or a table over a warehouse connection, or what a SaaS provider's
+model source reads (a Salesforce object or SOQL query, a HubSpot object), and the fields it yields.
 
 Definitions come in the API's shape ({name, connection_id, configuration:
-{query | table}, identifier, labels, tracking_columns, fields}); problems come
+{query | table | ...}, identifier, labels, tracking_columns, fields}); problems come
 out as `ApiError`s naming the field, so the API and the console show the same
-text. Warehouse refusals carry the warehouse's own message, never a secret.
+text. Warehouse and provider refusals carry their own message, never a secret.
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -20,7 +22,7 @@ from console.connections import probes
 from console.connections.models import Connection
 from console.connections.files import file_root
 from console.connections.services import connection_config, connection_type, warehouse_endpoint
-from integrations.base import Column, ConnectionFailed, ConnectorError, QueryError, Table
+from integrations.base import Column, ConnectionFailed, ConnectorError, QueryError, SourceRefused, Table
 from integrations.warehouses import get_source
 from integrations.warehouses.readonly import QueryRefused
 
@@ -43,11 +45,37 @@ def open_source(connection: Connection, deadline: float | None = None):
                       files=file_root(), deadline=deadline)
 
 
+def model_source(connection: Connection):
+    """The ModelSource of a SaaS connection that offers one; None for a warehouse."""
+    kind = connection_type(connection.type)
+    if kind.kind == "warehouse":
+        return None
+    if kind.provider is None or kind.provider.model_source is None:
+        raise field_error("connection_id", f"{connection.name} is a {kind.name} connection, which models cannot "
+                                           "read from")
+    return kind.provider.model_source
+
+
+@contextmanager
+def source_session(connection: Connection, deadline: float | None = None, **options):
+    """A provider session for a model's reads (a worker's `options`: limiter, rate_wait); closed after."""
+    from console.connections.sessions import provider_session
+
+    session = provider_session(connection, deadline=deadline, **options)
+    try:
+        yield session
+    finally:
+        session.http.close()
+
+
 def warehouse_error(connection: Connection, error: ConnectorError) -> ApiError:
     if isinstance(error, QueryRefused):
         return field_error("configuration.query", str(error))
+    if isinstance(error, SourceRefused):
+        return refused(error)
     if isinstance(error, QueryError):
-        return ApiError(400, f"The warehouse rejected the query: {error}", key="query_error",
+        source = "warehouse" if model_source(connection) is None else connection_type(connection.type).name
+        return ApiError(400, f"The {source} rejected the query: {error}", key="query_error",
                         metadata={"connection_id": str(connection.pk), "warehouse_message": str(error)})
     if isinstance(error, ConnectionFailed):
         return ApiError(400, f"Could not reach the connection {connection.name!r}: {error}",
@@ -68,7 +96,12 @@ def model_query(configuration: dict, source) -> str:
 
 
 def list_tables(connection: Connection) -> list[str]:
+    """The tables (or the provider's objects) a model may read."""
+    source = model_source(connection)
     try:
+        if source is not None:
+            with probes.slot() as deadline, source_session(connection, deadline) as session:
+                return source.items(session)[source.requires_one_of[0]]
         with probes.slot() as deadline, open_source(connection, deadline) as source:
             return [t.qualified_name for t in source.list_tables()]
     except ConnectorError as error:
@@ -89,7 +122,14 @@ def find_table(source, text: str) -> Table:
 
 def describe(connection: Connection, configuration: dict, rows: int = 0) -> tuple[list[Column], list[dict]]:
     """The columns (and the first `rows` rows) the configuration yields; a query is sent once."""
+    saas = model_source(connection)
     try:
+        if saas is not None:
+            with probes.slot() as deadline, source_session(connection, deadline) as session:
+                columns = saas.fields(session, configuration)
+                found = [row for batch in saas.read(session, configuration, [c.name for c in columns], rows,
+                                                     limit=rows) for row in batch] if rows else []
+                return columns, found
         with probes.slot() as deadline, open_source(connection, deadline) as source:
             if configuration.get("table"):
                 table = find_table(source, configuration["table"])
@@ -141,12 +181,10 @@ def clean(organization, data: dict) -> Definition:
     if not data.get("connection_id"):
         raise field_error("connection_id", "is required")
     connection = organization_connection(organization, data["connection_id"])
-    if connection_type(connection.type).kind != "warehouse":
-        open_source(connection)  # raises the field error naming connection_id
     return Definition(
         name=name.strip(),
         connection=connection,
-        configuration=clean_configuration(data.get("configuration")),
+        configuration=clean_configuration(data.get("configuration"), model_source(connection)),
         identifier=clean_name(data.get("identifier"), "identifier"),
         labels=clean_names(data.get("labels"), "labels"),
         tracking_fields=clean_names(data.get("tracking_columns", data.get("tracking_fields")), "tracking_columns"),
@@ -154,9 +192,14 @@ def clean(organization, data: dict) -> Definition:
     )
 
 
-def clean_configuration(configuration) -> dict:
+def clean_configuration(configuration, source=None) -> dict:
     if not isinstance(configuration, dict):
         raise field_error("configuration", "must be an object with a query or a table")
+    if source is not None:
+        try:
+            return source.clean(configuration)
+        except SourceRefused as error:
+            raise refused(error) from None
     query, table = configuration.get("query"), configuration.get("table")
     if query and table:
         raise field_error("configuration", "give either a query or a table, not both")
@@ -169,6 +212,11 @@ def clean_configuration(configuration) -> dict:
             raise field_error("configuration.table", "must be a table name such as PUBLIC.USERS")
         return {"table": table.strip()}
     raise field_error("configuration", "needs a query (custom SQL) or a table")
+
+
+def refused(error: SourceRefused) -> ApiError:
+    """A 400 naming the configuration key the source refused."""
+    return field_error("configuration" if error.key == "configuration" else f"configuration.{error.key}", str(error))
 
 
 def clean_name(value, path: str) -> str:
@@ -272,6 +320,8 @@ def apply_columns(model: DataModel, columns: list[Column]) -> Refresh:
             current = ModelField(model=model, name=column.name)
         current.name = column.name
         current.type = column.type
+        current.remote_type = column.remote_type
+        current.label = column.label
         current.position = position
         current.unique = column.name.lower() == identifier
         current.vanished = False
@@ -317,8 +367,17 @@ def syncs_using(model: DataModel, names: list[str] | None = None) -> list[dict]:
 # ---- rows -------------------------------------------------------------------
 
 
+def model_columns(model: DataModel) -> list[str]:
+    return [f.name for f in model.fields.all() if not f.vanished]
+
+
 def sample(model: DataModel, rows: int = PREVIEW_ROWS) -> list[dict]:
+    saas = model_source(model.connection)
     try:
+        if saas is not None:
+            with probes.slot() as deadline, source_session(model.connection, deadline) as session:
+                return [row for batch in saas.read(session, model.configuration, model_columns(model), rows,
+                                                   limit=rows) for row in batch]
         with probes.slot() as deadline, open_source(model.connection, deadline) as source:
             _, found = source.preview(model_query(model.configuration, source), rows)
             return found
@@ -326,8 +385,15 @@ def sample(model: DataModel, rows: int = PREVIEW_ROWS) -> list[dict]:
         raise warehouse_error(model.connection, error) from None
 
 
-def stream_model_rows(model: DataModel, batch_size: int = 5000):
-    """The model's rows as lists of dicts of at most batch_size; the warehouse streams them."""
+def stream_model_rows(model: DataModel, batch_size: int = 5000, conditions=(), **session_options):
+    """The model's rows as lists of dicts of at most batch_size; the warehouse or provider streams
+    them. A provider may narrow its reading by the sync's `conditions` (all of which hold)."""
+    saas = model_source(model.connection)
+    if saas is not None:
+        with source_session(model.connection, **session_options) as session:
+            yield from saas.read(session, model.configuration, model_columns(model), batch_size,
+                                 conditions=conditions)
+        return
     with open_source(model.connection) as source:
         yield from source.stream(model_query(model.configuration, source), batch_size)
 

@@ -38,10 +38,20 @@ def log(execution, message: str, level: str = "info", payload: dict | None = Non
 
 
 def open_rows(sync: Sync, batch_size: int):
-    """The model's rows in batches (a generator: the warehouse streams, memory stays flat)."""
+    """The model's rows in batches (a generator: the source streams, memory stays flat). A SaaS
+    source is read within its connection's shared API budget, and may apply the sync's filters."""
     from console.datamodels.services import stream_model_rows
 
-    return stream_model_rows(sync.model, batch_size)
+    from .filters import FilterError, conditions_of
+    from .ratelimit import limiter_for
+
+    try:
+        conditions, logic = conditions_of(sync)
+    except FilterError:
+        conditions, logic = [], ""  # the run reports it when it filters
+    connection = sync.model.connection
+    return stream_model_rows(sync.model, batch_size, [] if logic.strip() else conditions,
+                             limiter=limiter_for(connection), rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"))
 
 
 def write_spec(sync: Sync) -> WriteSpec:

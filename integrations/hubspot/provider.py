@@ -6,6 +6,7 @@ from integrations.connection_types import BearerAuth, Endpoint, OAuthSpec, get, 
 from integrations.provider import Provider
 
 from . import bulk_source
+from .model_source import MODEL_SOURCE
 from .targets import TARGETS
 from .writer import make_writer
 
@@ -43,6 +44,7 @@ class HubSpot(Provider):
     targets = TARGETS
     writer = staticmethod(make_writer)
     source = bulk_source
+    model_source = MODEL_SOURCE
 
     def validate(self, config: dict):
         return required_when(config, "auth_method", "private_app", ("private_app_token",),

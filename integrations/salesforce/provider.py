@@ -10,6 +10,7 @@ from integrations.connection_types import Endpoint, OAuthSpec, get
 from integrations.provider import Provider
 
 from . import bulk_source
+from .model_source import MODEL_SOURCE
 from .targets import TARGETS
 from .writer import make_writer
 
@@ -66,6 +67,7 @@ class Salesforce(Provider):
     targets = TARGETS
     writer = staticmethod(make_writer)
     source = bulk_source
+    model_source = MODEL_SOURCE
 
     def url_values(self, config: dict) -> dict:
         return {"domain": domain(config)}
