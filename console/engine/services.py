@@ -77,6 +77,8 @@ def open_writer(sync: Sync):
 
 def prepare_writer(execution: Execution, writer):
     """The writer's one-off set-up (e.g. creating an audience), remembered on the sync."""
+    # A writer with jobs of its own (Salesloft's bulk jobs) names them after the run, to find them when resumed.
+    writer.run_key, writer.resumed = str(execution.pk), execution.attempt > 1
     state = writer.prepare() or {}
     object_id = state.get("object_id")
     sync = execution.sync

@@ -3,8 +3,10 @@
 A cadence sync finds each person (by the identity: email, CRM id or Salesloft id),
 creates or updates them, then adds them to the cadence; a person already on the
 cadence counts as a success. People and accounts use Salesloft's upserts
-(accounts by domain). Every record gets its own outcome, with Salesloft's own
-message when it refuses one.
+(accounts by domain). From BULK_THRESHOLD records a batch, people are upserted by
+one bulk job (bulk.py) instead of a call each; cadence memberships have no bulk form
+and follow one call each, under the same budget. Every record gets its own outcome,
+with Salesloft's own message when it refuses one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
 from integrations.responses import provider_words
 
+from .bulk import BulkUpserts
 from .targets import ACCOUNT_ATTRIBUTES, CUSTOM_PREFIX, PERSON_ATTRIBUTES, cadence_id
 
 PER_PAGE = 100
@@ -20,6 +23,9 @@ PERSON_LOOKUPS = {"Email": ("email_addresses[]", "email_address"), "CrmId": ("cr
                   "Id": ("ids[]", "id")}
 ACCOUNT_LOOKUPS = {"Domain": ("domain[]", "domain"), "CrmId": ("crm_id[]", "crm_id"), "Id": ("ids[]", "id")}
 ALREADY_ON_CADENCE = "already on this cadence"
+BULK_THRESHOLD = 50  # records in a batch from which people are upserted by a bulk job
+BULK_BATCH = 1000  # records a batch when bulk jobs may be used
+PERSON_UPSERT_KEYS = {"Email": "email_address", "CrmId": "crm_id", "Id": "id"}
 
 
 def make_writer(session, spec) -> Writer:
@@ -56,6 +62,9 @@ class SalesloftWriter(Writer):
     collection = ""  # "people" or "accounts"
     names: dict = {}
     lookups: dict = {}
+    upsert_keys: dict = {}
+    run_key = ""  # the engine's run id (stable when a killed run is resumed) and whether it is resumed
+    resumed = False
 
     def __init__(self, session, spec):
         self.http = session.http
@@ -108,6 +117,10 @@ class SalesloftWriter(Writer):
     def body(self, record) -> dict:
         return attributes(record.fields, self.names)
 
+    def upsert_body(self, record) -> dict:
+        key = self.upsert_keys[self.identity_field]
+        return {**self.body(record), "upsert_key": key, key: record.identity}
+
     def create(self, record) -> tuple[dict | None, str | None]:
         response = self.call("POST", f"{self.collection}.json", json=self.body(record))
         if response.status_code >= 400:
@@ -151,16 +164,13 @@ class SalesloftWriter(Writer):
 class UpsertingWriter(SalesloftWriter):
     """People or accounts: updateOrCreate is one upsert call per record, matched by Salesloft."""
 
-    upsert_keys: dict = {}
-
     def write(self, records):
         if self.spec.mode != "updateOrCreate":
             return super().write(records)
         return [self.upsert(r) for r in records]
 
     def upsert(self, record) -> RecordOutcome:
-        key = self.upsert_keys[self.identity_field]
-        body = {**self.body(record), "upsert_key": key, key: record.identity}
+        body = self.upsert_body(record)
         response = self.call("POST", f"{self.singular}_upserts.json", json=body)
         if response.status_code >= 400:
             return RecordOutcome(record.identity, ok=False, error=provider_words(response), payload=body)
@@ -169,11 +179,43 @@ class UpsertingWriter(SalesloftWriter):
         return RecordOutcome(record.identity, ok=True, action=action, target_id=str(data[self.singular]["id"]))
 
 
-class PeopleWriter(UpsertingWriter):
+class BulkPeople:
+    """People upserted by a bulk job when a batch is large enough (updateOrCreate only)."""
+
+    def __init__(self, session, spec):
+        super().__init__(session, spec)
+        if spec.mode == "updateOrCreate":
+            self.batch_size = BULK_BATCH
+
+    def bulk_ready(self, records) -> bool:
+        return self.spec.mode == "updateOrCreate" and len(records) >= BULK_THRESHOLD
+
+    def bulk_upsert(self, records) -> list[RecordOutcome]:
+        bodies = [self.upsert_body(r) for r in records]
+        jobs = BulkUpserts(self.json, run_key=self.run_key, resumed=self.resumed)
+        outcomes = []
+        for record, body, result in zip(records, bodies, jobs.upsert(bodies)):
+            if result["status"] != "success":
+                error = result.get("error") or "Salesloft's bulk job refused this row and gave no reason."
+                outcomes.append(RecordOutcome(record.identity, ok=False, error=error, payload=body))
+                continue
+            resource = result.get("resource") or {}
+            action = "inserted" if resource.get("upsert_type") == "create" else "updated"
+            outcomes.append(RecordOutcome(record.identity, ok=True, action=action,
+                                          target_id=str(resource["person"]["id"])))
+        return outcomes
+
+
+class PeopleWriter(BulkPeople, UpsertingWriter):
     collection = "people"
     names = PERSON_ATTRIBUTES
     lookups = PERSON_LOOKUPS
-    upsert_keys = {"Email": "email_address", "CrmId": "crm_id", "Id": "id"}
+    upsert_keys = PERSON_UPSERT_KEYS
+
+    def write(self, records):
+        if self.bulk_ready(records):
+            return self.bulk_upsert(records)
+        return super().write(records)
 
 
 class AccountsWriter(UpsertingWriter):
@@ -183,27 +225,26 @@ class AccountsWriter(UpsertingWriter):
     upsert_keys = {"Domain": "domain", "CrmId": "crm_id", "Id": "id"}
 
 
-class CadenceWriter(SalesloftWriter):
+class CadenceWriter(BulkPeople, SalesloftWriter):
     """Create or update the person, then add them to the cadence (idempotent: a person
     already on it is a success, so a resumed run never enrolls anyone twice)."""
 
     collection = "people"
     names = PERSON_ATTRIBUTES
     lookups = PERSON_LOOKUPS
+    upsert_keys = PERSON_UPSERT_KEYS
 
     def __init__(self, session, spec):
         super().__init__(session, spec)
         self.cadence = cadence_id(spec.object_id)
 
     def write(self, records):
-        existing = self.find(records)
-        outcomes = []
-        for record in records:
-            outcome = self.save(record, existing.get(normalized(record.identity)))
-            if outcome.ok:
-                outcome = self.enroll(record, outcome)
-            outcomes.append(outcome)
-        return outcomes
+        if self.bulk_ready(records):
+            saved = self.bulk_upsert(records)
+        else:
+            existing = self.find(records)
+            saved = [self.save(record, existing.get(normalized(record.identity))) for record in records]
+        return [self.enroll(record, outcome) if outcome.ok else outcome for record, outcome in zip(records, saved)]
 
     def enroll(self, record, saved: RecordOutcome) -> RecordOutcome:
         body = {"person_id": int(saved.target_id), "cadence_id": int(self.cadence)}

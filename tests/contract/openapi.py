@@ -129,6 +129,9 @@ def compensated(type_id: str, spec: dict) -> dict:
         parameter["required"] = False
     memberships["requestBody"] = {"content": {"application/json": {"schema": {
         "type": "object", "properties": fields, "required": required}}}}
+    job_data = paths["/v2/bulk_jobs/{bulk_jobs_id}/job_data"]["post"]["requestBody"]["content"]
+    for media in job_data.values():  # rows are objects in the documented example flow, "string" in the spec
+        media["schema"]["properties"]["data"]["items"] = {"type": "object"}
     return spec
 
 

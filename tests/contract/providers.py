@@ -98,6 +98,8 @@ def people(*emails, **fields):
     return tuple((email, {"Email": email, **fields}) for email in emails)
 
 
+BULK_PEOPLE = tuple(f"bulk{n}@contract.example" for n in range(60))
+
 CASES: dict[str, Case] = {
     "salesloft": Case(
         good={"auth_method": "api_key", "api_key": "k"},
@@ -119,7 +121,10 @@ CASES: dict[str, Case] = {
                   held=frozenset({"cy@contract.example"})),
             Write("cadence:11", "remove", people("cy@contract.example"), ("removed",), "Email",
                   gone=frozenset({"cy@contract.example"})),
+            Write("people", "updateOrCreate", people(*BULK_PEOPLE), ("inserted",) * len(BULK_PEOPLE), "Email",
+                  held=frozenset(BULK_PEOPLE)),  # enough for a bulk job
         ),
+        settings={"salesloft_bulk_seconds": 0},
     ),
     "gong": Case(
         good={"auth_method": "token", "access_key": "k", "access_secret": "s"},
