@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from console.access.rules import visible
 from console.accounts import redirect_urls
 from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
@@ -15,7 +16,7 @@ from integrations.base import ConnectorError
 from integrations.files import FILES_OFF
 from integrations.connection_types import ConnectionType
 
-from . import oauth, services
+from . import oauth, services, usage
 from .models import Connection, ConnectionStatus
 
 router = Router(tags=["Connections"])
@@ -49,6 +50,7 @@ class ConnectionOut(Schema):
     created_at: datetime
     updated_at: datetime
     created_by: Actor | None = None
+    api_calls_last_24_hours: int | None = None
 
 
 class CreatedConnection(ConnectionOut):
@@ -105,6 +107,19 @@ class ConnectionTypeOut(Schema):
     envConfig: dict = {}
 
 
+class DayUsage(Schema):
+    day: str
+    calls: int
+
+
+class ConnectionUsage(Schema):
+    connectionId: str
+    callsLast24h: int
+    reportsSyncStats: bool = False
+    bySync: list[dict] = []
+    byDay: list[DayUsage]  # today (UTC) first
+
+
 class ParameterValue(Schema):
     value: str
     label: str
@@ -140,6 +155,7 @@ def connection_row(connection: Connection, auth_url: str | None = None) -> dict:
         "created_at": connection.created_at,
         "updated_at": connection.updated_at,
         "created_by": {"id": str(user.id), "name": user.email, "type": "user"} if user else None,
+        "api_calls_last_24_hours": usage.calls_last_24_hours(connection.pk),
         "auth_url": auth_url,
     }
 
@@ -230,7 +246,8 @@ def type_parameter_values(request, type_id: str, payload: ParameterValuesIn):
 
 @router.get("/connections", response={200: ListEnvelope(ConnectionOut), **ERRORS})
 def list_connections(request):
-    connections = services.organization_connections(request.auth.organization).select_related("created_by")
+    connections = visible(request, services.organization_connections(request.auth.organization), "connection")
+    connections = connections.select_related("created_by")
     return {"data": [connection_row(c) for c in connections]}
 
 
@@ -287,6 +304,14 @@ def delete_connection(request, connection_id: UUID, force: bool = False):
     except services.ConnectionInUse as error:
         raise ApiError(422, str(error), key="connection_in_use", metadata={"used_by": error.users}) from None
     return HttpResponse(status=200)
+
+
+@router.get("/connections/{connection_id}/usage", response={200: Envelope(ConnectionUsage), **ERRORS})
+def connection_usage(request, connection_id: UUID):
+    connection = own_connection(request, connection_id)
+    report = usage.usage(connection)
+    return {"data": {"connectionId": str(connection.pk), "callsLast24h": report["calls_last_24_hours"],
+                     "byDay": report["by_day"]}}
 
 
 @router.get("/connections/{connection_id}/parameter_values",
