@@ -221,6 +221,59 @@ def preview_model(request, payload: ModelIn, params: Query[AsyncQuery]):
     return respond(request, "previewmodel", run, ModelOut, params.async_)
 
 
+class SourceItemOut(Schema):
+    has_items: bool
+    items: list[Any] | None = None
+    requires_one_of: list[str] | None = None
+
+
+class SourceMetaOut(Schema):
+    items: dict[str, SourceItemOut]
+    requires_one_of: list[str]
+
+
+class SourceFieldOut(Schema):
+    id: str
+    name: str
+    label: str
+    type: str
+    remote_type: str | None = None
+    description: str | None = None
+
+
+def source_configuration(request) -> dict:
+    """`params[key]=value` (as the SDK sends it) or `key=value`; include_deleted as a boolean."""
+    configuration = {}
+    for name, values in request.GET.lists():
+        key = name[len("params["):-1] if name.startswith("params[") and name.endswith("]") else name
+        value = values[0] if len(values) == 1 else values
+        if key == "include_deleted" and isinstance(value, str):
+            value = {"true": True, "false": False}.get(value.lower(), value)
+        configuration[key] = value
+    return configuration
+
+
+def source_field_out(column) -> dict:
+    return {"id": column.name, "name": column.name, "label": column.label or column.name, "type": column.type,
+            "remote_type": column.remote_type or None,
+            "description": f"One of: {', '.join(map(str, column.values))}" if column.values else None}
+
+
+@router.get("/connections/{id}/modelsync/source", response={200: Envelope(SourceMetaOut), **ERRORS})
+def model_source_options(request, id: str):
+    """What a model over this connection is configured with: the keys and the choices of each."""
+    connection = services.organization_connection(request.auth.organization, id)
+    return {"data": services.source_options(connection)}
+
+
+@router.get("/connections/{id}/modelsync/source/fields", response={200: ListEnvelope(SourceFieldOut), **ERRORS})
+def model_source_fields(request, id: str):
+    """The fields a model with the configuration given as query parameters would have."""
+    connection = services.organization_connection(request.auth.organization, id)
+    columns = services.source_columns(connection, source_configuration(request))
+    return {"data": [source_field_out(c) for c in columns]}
+
+
 @router.get("/jobs/{type}/{id}", response={200: Envelope(JobOut), **ERRORS})
 def get_job(request, type: str, id: UUID):
     job = get_object_or_404(ModelJob, pk=id, type=type, organization=request.auth.organization)

@@ -142,6 +142,32 @@ def describe(connection: Connection, configuration: dict, rows: int = 0) -> tupl
         raise warehouse_error(connection, error) from None
 
 
+# ---- what a connection offers models (GET .../modelsync/source[/fields]) -------
+
+
+def source_options(connection: Connection) -> dict:
+    """The configuration keys a model over the connection takes, with the choices of each."""
+    saas = model_source(connection)
+    if saas is None:
+        items, requires = {"query": None, "table": list_tables(connection), "tracking_columns": None}, ["query", "table"]
+    else:
+        try:
+            with probes.slot() as deadline, source_session(connection, deadline) as session:
+                items, requires = saas.items(session), list(saas.requires_one_of)
+        except ConnectorError as error:
+            raise warehouse_error(connection, error) from None
+    return {"items": {key: {"has_items": bool(values), "items": values,
+                            "requires_one_of": [k for k in requires if k != key] if key in requires else None}
+                      for key, values in items.items()},
+            "requires_one_of": requires}
+
+
+def source_columns(connection: Connection, configuration) -> list[Column]:
+    """The fields a model with this configuration would have."""
+    configuration = clean_configuration(configuration, model_source(connection))
+    return describe(connection, configuration)[0]
+
+
 # ---- definitions ------------------------------------------------------------
 
 
