@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from console.accounts.api import router as identity_router
+from console.accounts.organizations_api import router as organizations_router
 from console.audit.api import router as audit_router
 from console.bulk.api import router as bulk_router
 from console.connections.api import router as connections_router
@@ -31,6 +32,7 @@ api = NinjaAPI(
 )
 
 api.add_router("", identity_router)
+api.add_router("", organizations_router)
 api.add_router("", system_router)
 api.add_router("", connections_router)
 api.add_router("", models_router)
