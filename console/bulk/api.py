@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
+from console.engine import error_handling
 from console.engine.models import TERMINAL_STATUSES
 from integrations.base import ConnectorError
 
@@ -377,3 +378,34 @@ def sync_status(request, id: UUID):
         "next_execution_time": sync.next_run_at if sync.active else None,
     }}
 
+
+# ---- error handling -----------------------------------------------------------------
+
+
+class BulkErrorHandlingIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    subscribers: list[str] | None = None
+    notify_after_failures: int | None = None  # ours: failed runs in a row before anyone is emailed
+    ingestion_failure_threshold: int | None = None
+
+
+class BulkErrorHandlingOut(Schema):
+    subscribers: list[str]
+    notify_after_failures: int
+    ingestion_failure_threshold: int | None = None
+
+
+@router.get("/bulk/syncs/{id}/error-handling", response={200: Envelope(BulkErrorHandlingOut), **ERRORS},
+            summary="Who is emailed when the bulk sync's runs fail")
+def get_error_handling(request, id: UUID):
+    return {"data": error_handling.bulk_settings(sync_of(request, id))}
+
+
+@router.put("/bulk/syncs/{id}/error-handling", response={200: Envelope(BulkErrorHandlingOut), **ERRORS},
+            summary="Set who is emailed when the bulk sync's runs fail (a full replacement)")
+def set_error_handling(request, id: UUID, payload: BulkErrorHandlingIn):
+    sync = sync_of(request, id)
+    sync.error_handling = error_handling.clean_bulk_settings(payload.model_dump())
+    sync.save(update_fields=["error_handling", "updated_at"])
+    return {"data": error_handling.bulk_settings(sync)}

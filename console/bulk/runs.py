@@ -11,15 +11,18 @@ selected first when automatically_add_new_objects says so.
 
 import logging
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from console.engine import lifecycle
+from console.engine import error_handling, lifecycle
 from console.engine.conf import setting
 from console.engine.lifecycle import AlreadyRunning, Canceled, LostClaim, NotCancelable  # noqa: F401  (api, views)
-from console.engine.models import ExecutionStatus
-from console.engine.notifications import emit
+from console.engine.models import ACTIVE_STATUSES, ExecutionStatus
+from console.engine.notifications import emit, failure_recipients
+from console.engine.queue import send_on_commit
 from console.targets.services import cached
 from integrations.base import ConnectorError
 from integrations.warehouses.destinations import BackgroundWriter
@@ -200,6 +203,23 @@ def emit_event(execution: BulkExecution, event_type: str):
     })
 
 
+def send_failure_email(execution: BulkExecution) -> int:
+    """Email the subscribers once the bulk sync has failed as many runs in a row as its error handling says."""
+    sync = execution.sync
+    chosen = error_handling.bulk_settings(sync)
+    ended = sync.executions.filter(is_test=False, created_at__lte=execution.created_at).exclude(
+        status__in=ACTIVE_STATUSES).order_by("-created_at")[:chosen["notify_after_failures"]]
+    failed = error_handling.failed_in_a_row(ended, lambda e: e.status == ExecutionStatus.FAILED)
+    recipients = failure_recipients(sync.organization, chosen["subscribers"])
+    if failed < chosen["notify_after_failures"] or not recipients:
+        return 0
+    body = (f"The bulk sync \"{sync.name}\" failed.\n\nError: {execution.status_message or 'no message'}\n"
+            f"Records copied before it stopped: {execution.record_count}.\n\n"
+            f"Run history: {settings.PUBLIC_URL}/bulk/{sync.pk}/runs\n")
+    return send_mail(f"Bulk sync failed: {sync.name}", body,
+                     getattr(settings, "DEFAULT_FROM_EMAIL", "webmaster@localhost"), recipients)
+
+
 class BulkRuns(lifecycle.Lifecycle):
     model = BulkExecution
     runner = Copy
@@ -220,6 +240,7 @@ class BulkRuns(lifecycle.Lifecycle):
             emit_event(execution, "bulk_sync.completed_with_error" if execution.error_count else "bulk_sync.completed")
         elif execution.status == ExecutionStatus.FAILED:
             emit_event(execution, "bulk_sync.failed")
+            send_on_commit("bulk.send_failure_email", str(execution.pk))
         elif execution.status == ExecutionStatus.CANCELED:
             emit_event(execution, "bulk_sync.canceled")
         self.plan_next_run(execution)

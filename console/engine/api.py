@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema
+from pydantic import ConfigDict
 
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
@@ -15,7 +16,7 @@ from console.api.schemas import ERRORS, Envelope, PagedEnvelope
 from console.engine.models import TERMINAL_STATUSES, Execution, ExecutionStatus, RecordError
 from console.syncs.models import Sync
 
-from . import services
+from . import error_handling, services
 from .events_api import router as events_router
 from .logs import LOG_TYPES, URL_MAX_AGE, log_count, sign_log
 
@@ -389,3 +390,36 @@ def log_file(request, sync_id: UUID, id: UUID, type: str, filename: str):
         raise ApiError(404, "Not found.")
     return HttpResponseRedirect(sign_log(execution, type))
 
+
+
+class SyncErrorHandlingIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    subscribers: list[str] | None = None
+    notify_after_failures: int | None = None  # ours: failed runs in a row before anyone is emailed
+    notify_on_record_errors: bool | None = None
+    warning_notifications: bool | None = None
+    auto_retry_record_errors: bool | None = None
+
+
+class SyncErrorHandlingOut(Schema):
+    subscribers: list[str]
+    notify_after_failures: int
+    notify_on_record_errors: bool
+    warning_notifications: bool
+    auto_retry_record_errors: bool
+
+
+@router.get("/syncs/{id}/error-handling", response={200: Envelope(SyncErrorHandlingOut), **ERRORS},
+            summary="Who is emailed when the sync's runs fail")
+def get_error_handling(request, id: UUID):
+    return {"data": error_handling.model_settings(get_sync(request, id))}
+
+
+@router.put("/syncs/{id}/error-handling", response={200: Envelope(SyncErrorHandlingOut), **ERRORS},
+            summary="Set who is emailed when the sync's runs fail (a full replacement)")
+def set_error_handling(request, id: UUID, payload: SyncErrorHandlingIn):
+    sync = get_sync(request, id)
+    sync.error_handling = error_handling.clean_model_settings(payload.model_dump())
+    sync.save(update_fields=["error_handling", "updated_at"])
+    return {"data": error_handling.model_settings(sync)}

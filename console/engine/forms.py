@@ -41,3 +41,23 @@ class NotificationsForm(forms.Form):
         if data.get("endpoint") and not data.get("secret") and not self.has_secret:
             self.add_error("secret", "A new webhook needs a signing secret.")
         return data
+
+
+class ErrorHandlingForm(forms.Form):
+    """A sync's error handling (engine/error_handling.py) on its notification settings."""
+
+    subscribers = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Email when this sync fails",
+        help_text="One address per line. Empty: the organization's failure subscribers.",
+    )
+    notify_after_failures = forms.IntegerField(
+        min_value=1, max_value=100, initial=1, label="After how many failed runs in a row",
+    )
+    notify_on_record_errors = forms.BooleanField(required=False, label="Runs with record errors count as failed")
+    warning_notifications = forms.BooleanField(required=False, label="Runs with warnings count as failed")
+
+    def clean_subscribers(self):
+        emails = [line.strip() for line in self.cleaned_data["subscribers"].splitlines() if line.strip()]
+        for email in emails:
+            validate_email(email)
+        return emails

@@ -14,7 +14,8 @@ from django.core.mail import send_mail
 from console.accounts.models import Role
 from integrations.egress import EgressRefused, EgressTransport
 
-from .models import Event, Execution, ExecutionStatus, NotificationSettings, Webhook, WebhookDelivery
+from . import error_handling
+from .models import ACTIVE_STATUSES, Event, Execution, ExecutionStatus, NotificationSettings, Webhook, WebhookDelivery
 from .queue import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -79,12 +80,19 @@ def emit_run_event(execution: Execution, event_type: str) -> Event:
 def run_ended(execution: Execution):
     if execution.status == ExecutionStatus.FAILED:
         emit_run_event(execution, "sync.failed")
-        send_on_commit("engine.send_failure_email", str(execution.pk))
     elif execution.status == ExecutionStatus.CANCELED:
         emit_run_event(execution, "sync.canceled")
     elif execution.status == ExecutionStatus.COMPLETED:
         with_errors = execution.errored + execution.invalid > 0
         emit_run_event(execution, "sync.completed_with_errors" if with_errors else "sync.completed")
+    if run_failed(execution):
+        send_on_commit("engine.send_failure_email", str(execution.pk))
+
+
+def run_failed(execution: Execution) -> bool:
+    """Whether the run counts as failed under its sync's error handling."""
+    return error_handling.counts_as_failure(
+        execution, error_handling.model_settings(execution.sync), problems=execution.errored + execution.invalid)
 
 
 def event_body(event: Event) -> bytes:
@@ -129,7 +137,10 @@ def deliver(event: Event) -> WebhookDelivery | None:
     return delivery
 
 
-def failure_recipients(organization) -> list[str]:
+def failure_recipients(organization, subscribers=()) -> list[str]:
+    """The sync's own subscribers, else the organization's error subscribers, else its admins."""
+    if subscribers:
+        return list(subscribers)
     chosen = NotificationSettings.objects.filter(organization=organization).first()
     if chosen and chosen.emails:
         return list(chosen.emails)
@@ -139,19 +150,26 @@ def failure_recipients(organization) -> list[str]:
 
 
 def send_failure_email(execution: Execution) -> int:
+    """Email the subscribers once the sync has failed as many runs in a row as its error handling says."""
     sync = execution.sync
-    recipients = failure_recipients(sync.organization)
+    chosen = error_handling.model_settings(sync)
+    ended = sync.executions.filter(dry_run=False, created_at__lte=execution.created_at).exclude(
+        status__in=ACTIVE_STATUSES).order_by("-created_at")[:chosen["notify_after_failures"]]
+    if error_handling.failed_in_a_row(ended, run_failed) < chosen["notify_after_failures"]:
+        return 0
+    recipients = failure_recipients(sync.organization, chosen["subscribers"])
     if not recipients:
         return 0
+    what = "failed" if execution.status == ExecutionStatus.FAILED else "finished with record errors"
     body = (
-        f"The sync \"{sync.name}\" failed.\n\n"
+        f"The sync \"{sync.name}\" {what}.\n\n"
         f"Error: {execution.error or 'no message'}\n"
         f"Rows read before it stopped: {execution.queried}; written: "
         f"{execution.inserted + execution.updated + execution.removed}; rejected: {execution.errored}.\n\n"
         f"Run details: {run_url(execution)}\n"
     )
     return send_mail(
-        f"Sync failed: {sync.name}",
+        f"Sync {what}: {sync.name}",
         body,
         getattr(settings, "DEFAULT_FROM_EMAIL", "webmaster@localhost"),
         recipients,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("syncs/<uuid:sync_id>/runs/<uuid:execution_id>/errors", views.run_errors, name="run-errors"),
     path("syncs/<uuid:sync_id>/runs/<uuid:execution_id>/cancel", views.cancel_run, name="cancel"),
     path("syncs/<uuid:sync_id>/runs/<uuid:execution_id>/retry", views.retry_run, name="retry"),
+    path("syncs/<uuid:sync_id>/notifications", views.sync_notifications, name="sync-notifications"),
     path("settings/notifications", views.notifications, name="notifications"),
     path("execution-logs/<str:token>", views.log_file, name="log-file"),
 ]

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 from console.accounts.decorators import organization_required
 from console.syncs.models import Sync
 
-from . import services
-from .forms import NotificationsForm
+from . import error_handling, services
+from .forms import ErrorHandlingForm, NotificationsForm
 from .logs import LOG_TYPES, log_count, log_lines, read_token, sign_log
 from .models import ACTIVE_STATUSES, Execution, NotificationSettings, Webhook, WebhookDelivery
 from .notifications import save_settings
@@ -217,3 +217,18 @@ def notifications(request):
     deliveries = WebhookDelivery.objects.filter(webhook=webhook).select_related("event")[:20] if webhook else []
     return render(request, "engine/notifications.html", {"form": form, "webhook": webhook, "deliveries": deliveries})
 
+
+
+@organization_required
+def sync_notifications(request, sync_id):
+    """The sync's own notification settings: its error handling."""
+    sync = org_sync(request, sync_id)
+    current = error_handling.model_settings(sync)
+    initial = {**current, "subscribers": "\n".join(current["subscribers"])}
+    form = ErrorHandlingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        sync.error_handling = error_handling.clean_model_settings({**current, **form.cleaned_data})
+        sync.save(update_fields=["error_handling", "updated_at"])
+        messages.info(request, "Notification settings saved.")
+        return redirect("engine:sync-notifications", sync_id=sync.pk)
+    return render(request, "engine/sync_notifications.html", {"sync": sync, "form": form})

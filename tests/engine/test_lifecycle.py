@@ -11,7 +11,7 @@ from console.engine.services import sync_runs
 def test_every_task_sent_by_name_or_named_by_the_beat_is_registered():
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     names |= {f"{runs.name}.run_execution" for runs in (sync_runs, bulk_runs)}
-    names |= {"engine.deliver_event", "engine.send_failure_email"}
+    names |= {"engine.deliver_event", "engine.send_failure_email", "bulk.send_failure_email"}
     assert {"engine.sweep", "bulk.sweep", "engine.dispatch_due_syncs", "bulk.dispatch_due_syncs"} <= names
     assert {name: queue.task(name).name for name in names} == {name: name for name in names}
 
