@@ -11,13 +11,22 @@ from console.engine.models import ACTIVE_STATUSES
 from console.engine.services import sync_runs
 from console.syncs.models import Sync
 
-from .models import Organization, User
+from .models import ApiKey, Membership, Organization, User
+from .services import create_api_key
 
 SSO_FIELDS = ("issuer", "sso_domain", "sso_org_id", "client_id")
 
 
 class NameTaken(Exception):
     """Organization names are unique across the instance."""
+
+
+class NotAMember(Exception):
+    """The user does not belong to the organization."""
+
+
+class HasKey(Exception):
+    """The user already holds an active key in the organization."""
 
 
 def create_organization(name: str, **sso) -> Organization:
@@ -71,3 +80,20 @@ def delete_organization(organization: Organization):
         organization.delete()
         for user in only_here:
             user.delete()
+
+
+@transaction.atomic
+def issue_user_key(organization: Organization, user_id, replace: bool = False) -> tuple[ApiKey, str]:
+    """A new key acting as this member, with the member's role; `replace` revokes the keys they hold."""
+    membership = Membership.objects.select_related("user").filter(organization=organization, user_id=user_id).first()
+    if membership is None:
+        raise NotAMember(f"No user with id {user_id} in organization {organization.name!r}.")
+    held = ApiKey.objects.select_for_update().filter(organization=organization, created_by=membership.user,
+                                                     revoked_at__isnull=True)
+    if held.exists() and not replace:
+        raise HasKey(f"{membership.user.email} already has an API key; pass force=true to revoke it and "
+                     "issue a new one.")
+    for key in held:
+        key.revoke()
+    return create_api_key(organization, f"API key of {membership.user.email}", created_by=membership.user,
+                          role=membership.role)

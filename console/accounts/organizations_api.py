@@ -35,6 +35,10 @@ class PartnerOrganization(Schema):
     sso_org_id: str | None = None
 
 
+class NewKey(Schema):
+    value: str
+
+
 def organization_out(organization: Organization) -> dict:
     return {"id": str(organization.pk), "name": organization.name, "issuer": organization.issuer or None,
             "sso_domain": organization.sso_domain or None, "sso_org_id": organization.sso_org_id or None}
@@ -93,3 +97,17 @@ def delete_organization(request, id: UUID):
     request.organization = None  # nothing is left to record the deletion in
     organizations.delete_organization(organization)
     return HttpResponse(status=200)
+
+
+@router.post("/organizations/{org_id}/users/{id}/keys", response={200: Envelope(NewKey), **ERRORS},
+             summary="Issue an API key for a user (partner key; shown once)")
+def create_user_key(request, org_id: UUID, id: UUID, force: bool = False):
+    organization = partner_organization(request, org_id)
+    try:
+        api_key, raw_key = organizations.issue_user_key(organization, id, replace=force)
+    except organizations.NotAMember as missing:
+        raise ApiError(404, str(missing), key="not_found") from None
+    except organizations.HasKey as held:
+        raise ApiError(409, str(held), key="conflict") from None
+    request.audit_object = api_key
+    return {"data": {"value": raw_key}}

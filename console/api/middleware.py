@@ -7,12 +7,14 @@ import logging
 import re
 from datetime import timedelta
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
+from console.crypto import fernet
 from console.throttle import wait_seconds
 
 from .errors import error_response
@@ -97,7 +99,7 @@ class ApiConventionsMiddleware:
             return response
         record.status_code = response.status_code
         record.content_type = response.get("Content-Type", "")
-        record.body = response.content
+        record.body = fernet().encrypt(response.content)  # an answer may hold a key shown once
         record.save(update_fields=["status_code", "content_type", "body"])
         return response
 
@@ -119,9 +121,13 @@ class ApiConventionsMiddleware:
                 "This Idempotency-Key was already used with a different request.",
                 key="idempotency_key_reused",
             )
-        response = HttpResponse(
-            bytes(record.body), status=record.status_code, content_type=record.content_type
-        )
+        try:
+            body = fernet().decrypt(bytes(record.body))
+        except InvalidToken:
+            return error_response(409, "The kept outcome of this Idempotency-Key can no longer be read (the "
+                                       "encryption keys changed); send the request with a new key.",
+                                  key="idempotency_key_unreadable")
+        response = HttpResponse(body, status=record.status_code, content_type=record.content_type)
         response["Idempotent-Replayed"] = "true"
         return response
 
