@@ -41,6 +41,7 @@ class ConfigField:
     readonly: bool = False
     secret_keys: tuple[str, ...] = ()  # keys of an array's object items that hold secrets (a header's value)
     address: str = ""  # "url" or "host": the console connects there, so the egress policy checks it
+    refused: tuple[tuple[str, str], ...] = ()  # (value, why): values the reference lists that are not supported
 
     @property
     def holds_secrets(self) -> bool:

@@ -99,7 +99,7 @@ def clean_configuration(kind: ConnectionType, submitted, stored: Connection | No
         elif not type_ok(value, field.type):
             errors.append((name, f"must be of type {field.type}"))
         elif field.choices and value not in field.choices:
-            errors.append((name, f"must be one of {', '.join(map(str, field.choices))}"))
+            errors.append((name, choice_problem(field, value)))
         elif field.secret:
             if value not in ("", MASK):
                 secrets[name] = value
@@ -131,6 +131,14 @@ def clean_configuration(kind: ConnectionType, submitted, stored: Connection | No
     if errors:
         raise ConfigurationInvalid([(f"configuration.{field}", message) for field, message in errors])
     return plain, secrets
+
+
+def choice_problem(field, value) -> str:
+    supported = ", ".join(map(str, field.choices))
+    why = dict(field.refused).get(value)
+    if why:
+        return f"{value} is not supported: {why}. Use one of {supported}"
+    return f"must be one of {supported}"
 
 
 def type_ok(value, type_name: str) -> bool:

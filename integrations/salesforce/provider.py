@@ -32,7 +32,10 @@ class Salesforce(Provider):
         ConfigField("domain", "Domain", required=True, address="host",
                     description="The Salesforce instance's login domain, e.g. acmecorp.my.salesforce.com"),
         ConfigField("connect_mode", "Authentication method", required=True,
-                    choices=("browser", "clientcredentials", "code", "api"), default="browser",
+                    choices=("browser", "clientcredentials", "api"), default="browser",
+                    refused=(("code", "the device-code flow needs the console to poll Salesforce until someone "
+                                      "enters the code elsewhere, which it does not do; browser signs in through "
+                                      "a popup instead"),),
                     description="browser: OAuth through the console. api: hand over client_id, client_secret and "
                                 "oauth_refresh_token. clientcredentials: client_id and client_secret."),
         ConfigField("client_id", "Client ID", secret=True,
@@ -45,23 +48,23 @@ class Salesforce(Provider):
         ConfigField("enforce_api_limits", "Enforce API limits", type="boolean", default=False,
                     description="Restrict the console to a fixed daily cap of API calls (daily_api_calls)."),
         ConfigField("enable_tooling", "Enable support for Tooling API", type="boolean", default=False,
-                    description="Expose objects from the Tooling API in the bulk-sync source object list."),
+                    description="Not supported: only false is accepted (bulk syncs list the data API's objects)."),
         ConfigField("enable_multicurrency_lookup", "Enable multicurrency source field support", type="boolean",
                     default=False,
-                    description="Accurate currency conversions when bulk-syncing formula fields incrementally."),
+                    description="Not supported: only false is accepted (bulk syncs read formula fields in full)."),
         ConfigField("instance_url_override", "Instance URL override", readonly=True,
                     description="Used for API requests instead of the instance URL Salesforce gives during OAuth."),
         ConfigField("username", "Salesforce user", readonly=True),
     )
-    hidden = frozenset({"oauth_refresh_token"})
+    hidden = frozenset({"oauth_refresh_token", "enable_tooling", "enable_multicurrency_lookup"})
     labels = {"connect_mode": {"browser": "OAuth in the browser", "clientcredentials": "Client credentials",
-                               "code": "Device code", "api": "Refresh token (API)"}}
+                               "api": "Refresh token (API)"}}
     oauth = OAuthSpec(
         authorize=Endpoint("https://{domain}/services/oauth2/authorize", "/salesforce/services/oauth2/authorize"),
         token=Endpoint("https://{domain}/services/oauth2/token", "/salesforce/services/oauth2/token"),
         scopes=("api", "refresh_token"),
         pkce=True,
-        extras=("instance_url",),
+        extras=("instance_url", "id"),  # id: the identity URL, which names the user
     )
     budget = ((100_000, 86_400),)  # rolling 24 h org limit (edition-dependent)
     targets = TARGETS
@@ -81,8 +84,6 @@ class Salesforce(Provider):
     def validate(self, config: dict):
         problems = []
         mode = config.get("connect_mode", "browser")
-        if mode == "code":
-            problems.append(("connect_mode", "code (device authorization) is not supported here; use browser"))
         if mode in ("api", "clientcredentials"):
             needed = ("client_id", "client_secret") + (("oauth_refresh_token",) if mode == "api" else ())
             problems += [(name, f"is required when connect_mode is {mode}") for name in needed if not config.get(name)]
@@ -92,6 +93,12 @@ class Salesforce(Provider):
             problems.append(("daily_api_calls", "must not be negative"))
         if not domain(config) and config.get("domain"):
             problems.append(("domain", "is not a domain name"))
+        if config.get("enable_tooling"):
+            problems.append(("enable_tooling", "true is not supported: bulk syncs list only the data API's "
+                                               "objects, not the Tooling API's; leave it false"))
+        if config.get("enable_multicurrency_lookup"):
+            problems.append(("enable_multicurrency_lookup", "true is not supported: bulk syncs read formula "
+                                                            "fields in full, never incrementally; leave it false"))
         return problems
 
     def api_url(self, config: dict, sandbox_url: str = "") -> str:
@@ -101,8 +108,16 @@ class Salesforce(Provider):
         return f"{instance.rstrip('/')}/services/data/{API_VERSION}"
 
     def check(self, session) -> dict:
-        get(session, "sobjects", "Salesforce")
-        return {}
+        """The user and the instance from the identity URL of the token, when Salesforce gave one."""
+        identity = session.config.get("oauth_id")
+        if not identity:
+            get(session, "sobjects", "Salesforce")
+            return {}
+        who = get(session, identity, "Salesforce's identity service")
+        rest = str((who.get("urls") or {}).get("rest") or "")
+        instance = rest.split("/services/", 1)[0] if "/services/" in rest else ""
+        get(session, f"{instance}/services/data/{API_VERSION}/sobjects" if instance else "sobjects", "Salesforce")
+        return {"username": who.get("username"), "instance_url_override": instance}
 
     def sandbox(self):
         from . import sandbox

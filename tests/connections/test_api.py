@@ -280,7 +280,7 @@ def test_connection_types(client):
     schema = client.get("/api/connection_types/salesforce").json()
     assert "data" not in schema
     assert schema["required"] == ["domain", "connect_mode"]
-    assert schema["properties"]["connect_mode"]["enum"] == ["browser", "clientcredentials", "code", "api"]
+    assert schema["properties"]["connect_mode"]["enum"] == ["browser", "clientcredentials", "api"]  # code is refused
     assert schema["properties"]["client_secret"]["sensitive"] is True
     assert schema["properties"]["instance_url_override"]["readOnly"] is True
     assert client.get("/api/connection_types/oracle").status_code == 404
