@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
+from console.connections.models import Connection
 from console.engine import error_handling
 from console.engine.models import TERMINAL_STATUSES
 from integrations.base import ConnectorError
@@ -409,3 +410,64 @@ def set_error_handling(request, id: UUID, payload: BulkErrorHandlingIn):
     sync.error_handling = error_handling.clean_bulk_settings(payload.model_dump())
     sync.save(update_fields=["error_handling", "updated_at"])
     return {"data": error_handling.bulk_settings(sync)}
+
+
+# ---- what a connection offers -------------------------------------------------------
+
+
+class BulkSourceCapabilities(Schema):
+    supports_namespaces: bool
+    supports_tracking_fields: bool
+
+
+class BulkSourceFieldOut(Schema):
+    id: str
+    name: str
+    type: str
+    remote_type: str | None = None
+    is_primary_key: bool
+
+
+class BulkSourceSchemaOut(Schema):
+    id: str
+    name: str
+    fields: list[BulkSourceFieldOut] | None = None
+
+
+class BulkSourceOut(Schema):
+    capabilities: BulkSourceCapabilities
+    configuration: dict
+    schemas: list[BulkSourceSchemaOut]
+
+
+class BulkModeOut(Schema):
+    id: str
+    label: str
+    description: str
+    requires_identity: bool
+    supports_field_sync_mode: bool
+    supports_target_filters: bool
+
+
+class BulkDestinationOut(Schema):
+    configuration: dict
+    modes: list[BulkModeOut]
+    supported_resync_modes: list[str]
+    supports_history_mode: bool
+
+
+def connection_of(request, id) -> Connection:
+    return get_object_or_404(Connection, pk=id, organization=request.auth.organization)
+
+
+@router.get("/connections/{id}/bulksync/source", response={200: Envelope(BulkSourceOut), **ERRORS},
+            summary="What a bulk sync can read from this connection")
+def bulk_source(request, id: UUID, include_fields: bool = False):
+    connection = connection_of(request, id)
+    return {"data": from_source(lambda: services.source_offer(connection, include_fields=include_fields))}
+
+
+@router.get("/connections/{id}/bulksync/target", response={200: Envelope(BulkDestinationOut), **ERRORS},
+            summary="How a bulk sync can write into this connection")
+def bulk_destination(request, id: UUID):
+    return {"data": services.destination_offer(connection_of(request, id))}

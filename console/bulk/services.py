@@ -86,7 +86,53 @@ def selected_columns(sync: BulkSync, schema: dict, described: list[dict]) -> lis
             if f["id"] in (module.KEY, tracking) or chosen.get(f["id"], add_new)]
 
 
+def source_offer(connection: Connection, include_fields: bool = False) -> dict:
+    """BulkSyncSource: what a bulk sync can read from this connection."""
+    if connection.type not in SOURCES:
+        raise field_error("id", f"a {connection.type} connection cannot be a bulk-sync source; "
+                                f"supported types: {', '.join(SOURCES)}")
+    module = source_module(connection)
+    settings = {"include_deleted": {"type": "boolean", "default": True,
+                                    "description": "Copy records deleted in the source, marked as deleted"}}
+    if hasattr(module, "QUERY_APIS"):
+        settings["query_api"] = {"type": "string", "enum": list(module.QUERY_APIS)}
+    schemas = []
+    for obj in source_objects(connection):
+        schema = {"id": obj["id"], "name": obj["name"]}
+        if include_fields:
+            schema["fields"] = [{key: f[key] for key in ("id", "name", "type", "remote_type", "is_primary_key")}
+                                for f in source_fields(connection, obj["id"])]
+        schemas.append(schema)
+    return {"capabilities": {"supports_namespaces": False, "supports_tracking_fields": True},
+            "configuration": settings, "schemas": schemas}
+
+
 # ---- destinations ----------------------------------------------------------------------
+
+
+MODE_LABELS = {
+    "replicate": ("Replicate", "Tables mirror the source: records are inserted, updated and deleted."),
+    "append": ("Append", "Every version of a record is added as a new row."),
+    "snapshot": ("Snapshot", "Each run rebuilds the tables from a full read of the source."),
+}
+
+
+def destination_offer(connection: Connection) -> dict:
+    """BulkSyncDest: how a bulk sync can write into this connection."""
+    if connection.type not in DESTINATIONS:
+        raise field_error("id", f"a {connection.type} connection cannot be a bulk-sync destination; "
+                                f"supported types: {', '.join(DESTINATIONS)}")
+    return {
+        "configuration": {
+            "schema": {"type": "string", "required": True, "description": "The schema the tables are written to"},
+            "deleted_records": {"type": "string", "enum": list(DELETE_MODES), "default": "mark"},
+        },
+        "modes": [{"id": mode, "label": label, "description": description, "requires_identity": False,
+                   "supports_field_sync_mode": False, "supports_target_filters": False}
+                  for mode, (label, description) in MODE_LABELS.items()],
+        "supported_resync_modes": ["refetch", "resync", "rebuild"],
+        "supports_history_mode": False,
+    }
 
 
 def open_destination(sync: BulkSync):
