@@ -20,6 +20,9 @@ ADMIN_AREAS = [
     r"^/api/connection_types/[^/]+/parameter_values$",
     r"^/api/webhooks",
     r"^/api/notifications",
+    r"^/api/organization/users",
+    r"^/api/permissions/",
+    r"/sharing(/|$)",
     r"^/connections/",
     r"^/settings",
     r"^/audit",
@@ -44,13 +47,16 @@ def matches(patterns, path: str) -> bool:
     return any(re.search(pattern, path) for pattern in patterns)
 
 
+def is_acting(method: str, path: str) -> bool:
+    if method in SAFE_METHODS:
+        return matches(ACTING_GETS, path)
+    return not matches(READS, path)
+
+
 def required_role(method: str, path: str) -> str:
     if matches(ADMIN_READS, path):
         return Role.ADMIN
-    acting = method not in SAFE_METHODS and not matches(READS, path)
-    if method in SAFE_METHODS and matches(ACTING_GETS, path):
-        acting = True
-    if not acting:
+    if not is_acting(method, path):
         return Role.READ_ONLY
     return Role.ADMIN if matches(ADMIN_AREAS, path) else Role.MEMBER
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "console.engine",
     "console.bulk",
     "console.audit",
+    "console.access",
 ]
 
 MIDDLEWARE = [

@@ -1,9 +1,6 @@
-from uuid import UUID
-
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from console.api.schemas import ERRORS, Envelope, ListEnvelope
+from console.api.schemas import ERRORS, Envelope
 
 router = Router(tags=["Identity"])
 
@@ -34,14 +31,6 @@ class OrganizationOut(Schema):
     sso_org_id: str | None = None
 
 
-class OrganizationUser(Schema):
-    id: str
-    email: str
-    organization_id: str
-    role: str
-    role_ids: list[str] = []
-
-
 def identity_of(api_key) -> dict:
     if api_key.partner:
         return {"is_user": False, "is_organization": False, "is_partner": True,
@@ -60,16 +49,6 @@ def identity_of(api_key) -> dict:
     }
 
 
-def user_row(membership) -> dict:
-    return {
-        "id": str(membership.user_id),
-        "email": membership.user.email,
-        "organization_id": str(membership.organization_id),
-        "role": membership.role,
-        "role_ids": [],
-    }
-
-
 @router.get("/me", response={200: Envelope(Identity), **ERRORS})
 def me(request):
     return {"data": identity_of(request.auth)}
@@ -79,19 +58,3 @@ def me(request):
 def current_organization(request):
     organization = request.auth.organization
     return {"data": {"id": str(organization.id), "name": organization.name}}
-
-
-@router.get("/organization/users", response={200: ListEnvelope(OrganizationUser), **ERRORS})
-def organization_users(request):
-    memberships = request.auth.organization.memberships.select_related("user").order_by(
-        "user__email"
-    )
-    return {"data": [user_row(m) for m in memberships]}
-
-
-@router.get("/organization/users/{user_id}", response={200: Envelope(OrganizationUser), **ERRORS})
-def organization_user(request, user_id: UUID):
-    membership = get_object_or_404(
-        request.auth.organization.memberships.select_related("user"), user_id=user_id
-    )
-    return {"data": user_row(membership)}

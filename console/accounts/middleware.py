@@ -1,8 +1,10 @@
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
-from console.permissions import refusal, required_role
+from console.access.rules import Principal, refusal
+from console.permissions import refusal as refusal_message
 
-from .models import Membership, role_allows
+from .models import Membership
 
 SESSION_KEY = "organization_id"
 
@@ -31,8 +33,8 @@ class CurrentOrganizationMiddleware:
 
 
 class RoleMiddleware:
-    """Refuses console requests the member's role does not allow (console/permissions.py).
-    The API checks API keys' roles the same way in its authentication."""
+    """Refuses console requests the member's role and policies do not allow (console/access/rules.py).
+    The API checks API keys the same way in its authentication."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,7 +45,10 @@ class RoleMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.membership is None or request.path.startswith("/api/"):
             return None
-        needed = required_role(request.method, request.path)
-        if not role_allows(request.membership.role, needed):
-            raise PermissionDenied(refusal(needed))
+        request.access = Principal.of_membership(request.membership)
+        refused = refusal(request.access, request.method, request.path)
+        if refused and refused.status == 404:
+            raise Http404("Not found.")
+        if refused:
+            raise PermissionDenied(refusal_message(refused.required_role))
         return None

@@ -5,6 +5,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from console.access.api import router as access_router
 from console.accounts.api import router as identity_router
 from console.accounts.organizations_api import router as organizations_router
 from console.audit.api import router as audit_router
@@ -41,6 +42,7 @@ api.add_router("", targets_router)
 api.add_router("", engine_router)
 api.add_router("", bulk_router)
 api.add_router("", audit_router)
+api.add_router("", access_router)
 
 
 @api.exception_handler(ApiError)

@@ -1,11 +1,11 @@
 from django.conf import settings
 from ninja.security import HttpBearer
 
-from console.accounts.models import role_allows
+from console.access.rules import Principal, refusal
 from console.accounts.partners import route_refusal
 from console.accounts.services import api_key_from_header
 from console.api.errors import ApiError
-from console.permissions import refusal, required_role
+from console.permissions import refusal as refusal_message
 from console.throttle import client_ip, held, hold, wait_seconds
 
 
@@ -30,9 +30,13 @@ class ApiKeyAuth(HttpBearer):
         refused = route_refusal(api_key, request.path)
         if refused:
             raise refused
-        needed = required_role(request.method, request.path)
-        if not role_allows(api_key.role, needed):
-            raise ApiError(403, f"{refusal(needed)} This API key has the {api_key.get_role_display()} role.",
+        request.access = Principal.of_api_key(api_key)
+        refused = refusal(request.access, request.method, request.path)
+        if refused and refused.status == 404:
+            raise ApiError(404, "Not found.", key="not_found")
+        if refused:
+            needed = refused.required_role
+            raise ApiError(403, f"{refusal_message(needed)} This API key has the {api_key.get_role_display()} role.",
                            key="forbidden", metadata={"required_role": needed})
         return api_key
 

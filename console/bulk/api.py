@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict
 
+from console.access.rules import visible
 from console.api.errors import ApiError, field_error
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
@@ -215,7 +216,8 @@ def execution_out(e: BulkExecution) -> dict:
 
 @router.get("/bulk/syncs", response={200: ListEnvelope(BulkSyncOut), **ERRORS})
 def list_bulk_syncs(request, active: bool | None = None):
-    syncs = BulkSync.objects.filter(organization=request.auth.organization).select_related("created_by", "updated_by")
+    syncs = visible(request, BulkSync.objects.filter(organization=request.auth.organization), "bulk_sync") \
+        .select_related("created_by", "updated_by")
     if active is not None:
         syncs = syncs.filter(active=active)
     return {"data": [services.bulk_sync_data(s) for s in syncs]}

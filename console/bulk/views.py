@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
 from console.engine.models import ACTIVE_STATUSES
@@ -24,7 +25,7 @@ def sync_of(request, sync_id) -> BulkSync:
 
 @organization_required
 def bulk_list(request):
-    syncs = request.organization.bulk_syncs.select_related("source_connection", "destination_connection")
+    syncs = visible(request, request.organization.bulk_syncs, "bulk_sync").select_related("source_connection", "destination_connection")
     return render(request, "bulk/list.html", {"syncs": syncs})
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from console.access.rules import visible
+from console.access.rules import visible
 from console.accounts import redirect_urls
 from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope

@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from integrations import catalogue
 from integrations.base import ConnectorError
@@ -19,7 +20,7 @@ def own_connection(request, connection_id) -> Connection:
 
 @organization_required
 def connection_list(request):
-    connections = services.organization_connections(request.organization)
+    connections = visible(request, services.organization_connections(request.organization), "connection")
     return render(request, "connections/list.html", {"connections": connections, "kinds": catalogue.by_id()})
 
 

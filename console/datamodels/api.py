@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
+from console.access.rules import visible
 from console.api.errors import ApiError
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
 
@@ -164,7 +165,8 @@ def create_model(request, payload: ModelIn, params: Query[AsyncQuery]):
 
 @router.get("/models", response={200: ListEnvelope(ModelOut), **ERRORS})
 def list_models(request):
-    return {"data": [model_out(m) for m in services.organization_models(request.auth.organization)]}
+    models = visible(request, services.organization_models(request.auth.organization), "model")
+    return {"data": [model_out(m) for m in models]}
 
 
 @router.get("/models/{id}", response={200: ModelEnvelope, **ERRORS})

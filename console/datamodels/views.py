@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
 
@@ -17,7 +18,7 @@ def own_model(request, model_id) -> DataModel:
 
 @organization_required
 def model_list(request):
-    models = services.organization_models(request.organization)
+    models = visible(request, services.organization_models(request.organization), "model")
     return render(request, "datamodels/list.html", {"models": models})
 
 

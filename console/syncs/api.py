@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from pydantic import ConfigDict
 
+from console.access.rules import visible
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, PagedEnvelope
 
@@ -233,7 +234,8 @@ def create_sync(request, payload: SyncIn):
 def list_syncs(request, active: bool | None = None, mode: str | None = None,
                target_connection_id: UUID | None = None, page_token: str | None = None,
                limit: int | None = None):
-    syncs = Sync.objects.filter(organization=request.auth.organization).select_related("created_by", "updated_by")
+    syncs = visible(request, Sync.objects.filter(organization=request.auth.organization), "sync") \
+        .select_related("created_by", "updated_by")
     if active is not None:
         syncs = syncs.filter(active=active)
     if mode:

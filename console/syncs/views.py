@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
 
@@ -20,7 +21,7 @@ def sync_of(request, sync_id) -> Sync:
 def sync_list(request):
     # Only what the list shows: a sync's other JSON columns cost more to decode than the page to render.
     syncs = (
-        request.organization.syncs.select_related("model", "target_connection")
+        visible(request, request.organization.syncs, "sync").select_related("model", "target_connection")
         .only("organization", "name", "mode", "active", "target_object", "target_create", "schedule", "updated_at",
               "model__name", "target_connection__name")
         .order_by("-updated_at")
