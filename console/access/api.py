@@ -3,7 +3,8 @@
 from django.http import HttpResponse
 from ninja import Router, Schema
 
-from console.api.errors import ApiError
+from console.accounts.partners import partner_organization
+from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
 
 from . import services
@@ -101,9 +102,7 @@ def create_user(organization, payload):
 def update_user(organization, user_id, payload):
     membership = services.membership_of(organization, user_id)
     if payload.email is not None and payload.email.strip().lower() != membership.user.email:
-        raise ApiError(400, "email: a user's email cannot be changed here; only their roles can.",
-                       key="validation_error",
-                       metadata={"errors": [{"field": "email", "message": "cannot be changed"}]})
+        raise field_error("email", "cannot be changed here; only the user's roles can", status=422)
     membership = services.set_user_roles(membership, payload.role, payload.role_ids)
     return {"data": user_data(membership)}
 
@@ -138,6 +137,34 @@ def update_current_org_user(request, user_id: str, payload: UserRolesIn):
 @router.delete("/organization/users/{user_id}", response={200: Envelope(UserOut), **ERRORS})
 def delete_current_org_user(request, user_id: str):
     return delete_user(request.auth.organization, user_id)
+
+
+# ---- users of an organization a partner key manages --------------------------------------
+
+
+@router.get("/organizations/{org_id}/users", response={200: ListEnvelope(UserOut), **ERRORS})
+def list_org_users(request, org_id: str):
+    return list_users(partner_organization(request, org_id))
+
+
+@router.post("/organizations/{org_id}/users", response={200: Envelope(UserOut), **ERRORS})
+def create_org_user(request, org_id: str, payload: UserIn):
+    return create_user(partner_organization(request, org_id), payload)
+
+
+@router.get("/organizations/{org_id}/users/{user_id}", response={200: Envelope(UserOut), **ERRORS})
+def get_org_user(request, org_id: str, user_id: str):
+    return {"data": user_data(services.membership_of(partner_organization(request, org_id), user_id))}
+
+
+@router.put("/organizations/{org_id}/users/{user_id}", response={200: Envelope(UserOut), **ERRORS})
+def update_org_user(request, org_id: str, user_id: str, payload: UserRolesIn):
+    return update_user(partner_organization(request, org_id), user_id, payload)
+
+
+@router.delete("/organizations/{org_id}/users/{user_id}", response={200: Envelope(UserOut), **ERRORS})
+def delete_org_user(request, org_id: str, user_id: str):
+    return delete_user(partner_organization(request, org_id), user_id)
 
 
 # ---- roles ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Roles, policies and the users of an organization, as the API and the console change them.
 
-Errors are ApiErrors naming the field (console/api/errors.py); views show their message.
+Errors are ApiErrors naming the field (console/api/errors.py); views show their message. A user's
+email or roles refused answer 422, as Polytomic's users routes declare.
 """
 
 from uuid import UUID
@@ -241,34 +242,34 @@ def remove_user(membership: Membership):
 def chosen_roles(organization: Organization, role, role_ids) -> tuple[str | None, list | None]:
     """(built-in role or None, custom roles or None) from the legacy `role` or `role_ids`."""
     if role is not None and role_ids is not None:
-        raise field_error("role_ids", "give role or role_ids, not both")
+        raise field_error("role_ids", "give role or role_ids, not both", status=422)
     if role is not None:
         if role not in BUILTIN_PERMISSIONS:
-            raise field_error("role", f"must be one of {', '.join(BUILTIN_PERMISSIONS)}")
+            raise field_error("role", f"must be one of {', '.join(BUILTIN_PERMISSIONS)}", status=422)
         return role, None
     if role_ids is None:
         return None, None
     if not isinstance(role_ids, list) or not role_ids:
-        raise field_error("role_ids", "must list at least one role id")
+        raise field_error("role_ids", "must list at least one role id", status=422)
     roles = []
     for role_id in role_ids:
         found = PermissionRole.objects.filter(organization=organization, pk=as_uuid(role_id)).first()
         if found is None:
-            raise field_error("role_ids", f"no role {role_id} in this organization")
+            raise field_error("role_ids", f"no role {role_id} in this organization", status=422)
         roles.append(found)
     builtins = [r.builtin for r in roles if r.builtin]
     if len(builtins) > 1:
-        raise field_error("role_ids", "may hold at most one built-in role (Admin, Member or Read-only)")
+        raise field_error("role_ids", "may hold at most one built-in role (Admin, Member or Read-only)", status=422)
     return (builtins[0] if builtins else None), [r for r in roles if not r.builtin]
 
 
 def clean_email(email) -> str:
     if not isinstance(email, str) or not email.strip():
-        raise field_error("email", "is required")
+        raise field_error("email", "is required", status=422)
     try:
         validate_email(email.strip())
     except ValidationError:
-        raise field_error("email", "is not a valid email address") from None
+        raise field_error("email", "is not a valid email address", status=422) from None
     return email.strip().lower()
 
 
