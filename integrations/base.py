@@ -196,6 +196,7 @@ class TargetField:
     createable: bool = True
     updateable: bool = True
     description: str = ""
+    values: tuple = ()  # (value, label) pairs: the only values a picklist or enumeration accepts
 
 
 @dataclass

@@ -50,7 +50,7 @@ class Builder:
     writable_fields: list = field(default_factory=list)
     free_fields: bool = False
     configuration: list = field(default_factory=list)
-    rows: list = field(default_factory=list)  # (Row, warning)
+    rows: list = field(default_factory=list)  # (Row, warning, the target field's accepted values)
     required_missing: list = field(default_factory=list)
     other_syncs: list = field(default_factory=list)
     days: list = field(default_factory=lambda: DAYS)
@@ -115,7 +115,8 @@ def choose_mode(b: Builder, sync):
         return
     by_name = {f.name: f for f in b.model_fields}
     by_id = {f.id: f for f in b.target_fields}
-    b.rows = [(row, mismatch(by_name.get(row.source), by_id.get(row.target))) for row in draft.rows]
+    b.rows = [(row, mismatch(by_name.get(row.source), by_id.get(row.target)),
+               [value for value, _ in getattr(by_id.get(row.target), "values", ())]) for row in draft.rows]
     mapped = {r.target for r in draft.rows} | {c.target for c in draft.constants} | {draft.identity_target}
     if b.mode.id in services.WRITING_MODES:
         b.required_missing = [f for f in b.target_fields if f.required and f.id not in mapped]

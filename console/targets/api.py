@@ -75,6 +75,7 @@ class TargetFieldOut(Schema):
     association: bool = False
     filterable: bool = True
     encryptable: bool = False
+    values: list[EnumValue] | None = None  # a picklist's or enumeration's accepted values
 
 
 class ModeOut(Schema):

@@ -181,6 +181,7 @@ def field_dict(field: TargetField) -> dict:
         "association": False,
         "filterable": True,
         "encryptable": False,
+        "values": [{"value": value, "label": label} for value, label in field.values] or None,
     }
 
 

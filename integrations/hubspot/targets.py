@@ -86,6 +86,8 @@ def fields(session, object_id, properties=None):
             createable=writable and not identity_only,
             updateable=writable and not identity_only,
             description=prop.get("description") or "",
+            values=tuple((option["value"], option.get("label") or option["value"])
+                         for option in prop.get("options") or () if not option.get("hidden")),
         ))
     if not any(f.id == "hs_object_id" for f in found):
         found.append(TargetField("hs_object_id", "Record ID", STRING, identity=True, createable=False,

@@ -76,6 +76,8 @@ def describe_fields(described: dict) -> list[TargetField]:
             createable=bool(field.get("createable")),
             updateable=bool(field.get("updateable")),
             description=field_description(field),
+            values=tuple((entry["value"], entry.get("label") or entry["value"])
+                         for entry in field.get("picklistValues") or () if entry.get("active", True)),
         ))
     return found
 
@@ -107,6 +109,7 @@ def lead_or_contact_fields(session) -> list[TargetField]:
             identity=field.identity and (both or field_id in ("Id",)),
             createable=field.createable,
             updateable=field.updateable,
+            values=field.values,
             description=field.description if both else f"{'Contact' if field_id in contact else 'Lead'} only; {field.description}",
         ))
     return merged
