@@ -163,9 +163,10 @@ def first_page(session, query: str, include_deleted: bool) -> dict:
         raise
 
 
-def count(session, configuration: dict) -> int:
-    endpoint = "queryAll" if configuration["include_deleted"] else "query"
-    return call(session, endpoint, q=f"SELECT COUNT() FROM {configuration['table']}").get("totalSize", 0)
+def record_count(session, object_name: str) -> int:
+    """Salesforce's (approximate) count of the object's records, from /limits/recordCount."""
+    found = call(session, "limits/recordCount", sObjects=object_name).get("sObjects") or []
+    return next((o.get("count", 0) for o in found if o.get("name", "").lower() == object_name.lower()), 0)
 
 
 def flat(record: dict, prefix: str = "") -> dict:
@@ -231,7 +232,8 @@ class Read(bulk_source.Read):
 def read(session, configuration: dict, columns: list[str], batch_size: int, limit: int | None = None,
          conditions=()) -> Iterator[list[dict]]:
     """The model's rows in lists of at most batch_size; at most `limit` rows when given."""
-    bulk = limit is None and "query" not in configuration and count(session, configuration) > BULK_THRESHOLD
+    large = limit is None and "query" not in configuration
+    bulk = large and record_count(session, configuration["table"]) > BULK_THRESHOLD
     rows = (row for page in Read(session, configuration, columns, "bulk" if bulk else "rest", limit)
             for row in page)
     if limit is not None:

@@ -233,6 +233,15 @@ def limits(ctx, request, version):
                           "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000}})
 
 
+@api
+def record_count(ctx, request, version):
+    """Each named object's record count (/limits/recordCount?sObjects=Contact,Lead)."""
+    names = [n for n in request.args.get("sObjects", "").split(",") if n.strip()]
+    objects = [sobject(n.strip()) for n in names] if names else list(SOBJECTS.values())
+    return json_response({"sObjects": [{"count": ctx.state.count(obj.name), "name": obj.name}
+                                       for obj in objects if obj is not None]})
+
+
 def object_or_404(name):
     obj = sobject(name)
     if obj is None:
@@ -1346,6 +1355,7 @@ RULES = [
     Rule("/services/data", endpoint=versions, methods=["GET"]),
     Rule(DATA, endpoint=resources, methods=["GET"]),
     Rule(DATA + "/limits", endpoint=limits, methods=["GET"]),
+    Rule(DATA + "/limits/recordCount", endpoint=record_count, methods=["GET"]),
     Rule(DATA + "/sobjects", endpoint=describe_global, methods=["GET"]),
     Rule(DATA + "/sobjects/<name>", endpoint=basic_info, methods=["GET"]),
     Rule(DATA + "/sobjects/<name>", endpoint=create_one, methods=["POST"]),
