@@ -9,7 +9,7 @@ from integrations import catalogue
 from integrations.base import ConnectorError
 from integrations.files import FILES_OFF
 
-from . import oauth, services
+from . import oauth, services, usage
 from .forms import ConnectionForm
 from .models import Connection, ConnectionStatus
 
@@ -62,6 +62,7 @@ def connection_detail(request, connection_id):
     return render(request, "connections/detail.html", {
         **status_context(connection), "rows": configuration_rows(kind, connection),
         "parameter_fields": kind.parameter_fields,
+        "usage": usage.usage(connection) if kind.kind == "api" else None,
     })
 
 
@@ -200,7 +201,7 @@ def configuration_rows(kind, connection: Connection) -> list[dict]:
                 continue
             rows.append({"title": field.title, "secret": True, "stored": bool(stored.get(field.name))})
         elif field.name in visible:
-            rows.append({"title": field.title, "value": shown(visible[field.name])})
+            rows.append({"title": field.title, "value": shown(visible[field.name]), "readonly": field.readonly})
     return rows
 
 
