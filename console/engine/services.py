@@ -76,9 +76,14 @@ def open_writer(sync: Sync):
 
 
 def prepare_writer(execution: Execution, writer):
-    """The writer's one-off set-up (e.g. creating an audience), remembered on the sync."""
-    # A writer with jobs of its own (Salesloft's bulk jobs) names them after the run, to find them when resumed.
+    """The writer's one-off set-up (e.g. creating an audience), remembered on the sync. A writer
+    that keeps jobs of its own or guards its deletions (Salesloft) learns the run's id, whether
+    the run is resumed, the wipe guard (None when the run allows mass removal), and where
+    to put requests the audit log keeps (redactions)."""
     writer.run_key, writer.resumed = str(execution.pk), execution.attempt > 1
+    guard = (setting("ENGINE_WIPE_GUARD_MIN"), setting("ENGINE_WIPE_GUARD_RATIO"))
+    writer.wipe_guard = None if execution.allow_mass_removal else guard
+    writer.audit = audit_for(execution)
     state = writer.prepare() or {}
     object_id = state.get("object_id")
     sync = execution.sync
@@ -86,6 +91,22 @@ def prepare_writer(execution: Execution, writer):
         Sync.objects.filter(pk=sync.pk).update(target_object=str(object_id))
         sync.target_object = str(object_id)
         log(execution, f"Created the target object {object_id}.", payload=state)
+
+
+def audit_for(execution: Execution):
+    """An audit event for each request of a run the writer reports (one per redaction)."""
+    from console.audit.models import AuditEvent
+
+    sync = execution.sync
+
+    def audit(action: str, object_type: str, object_id: str, path: str, status: int):
+        AuditEvent.objects.create(
+            organization_id=sync.organization_id, actor=f"Sync {sync.name}"[:300], via="sync", action=action,
+            object_type=object_type, object_id=object_id[:64], object_name=f"run {execution.pk}"[:300],
+            method="POST", path=path[:500], status=status,
+        )
+
+    return audit
 
 
 def close_writer(writer):

@@ -206,6 +206,7 @@ class ScheduleOptions(Schema):
 
 class ActivateIn(Schema):
     active: bool
+    confirm_redaction: bool | None = None  # ours: activating a redaction sync confirms it again
 
 
 class ActivateOut(Schema):
@@ -290,5 +291,6 @@ def delete_sync(request, id: UUID):
 
 @router.post("/syncs/{id}/activate", response={200: Envelope(ActivateOut), **ERRORS})
 def activate_sync(request, id: UUID, payload: ActivateIn):
-    sync = services.set_active(sync_of(request, id), payload.active, user=request.auth.created_by)
+    sync = services.set_active(sync_of(request, id), payload.active, user=request.auth.created_by,
+                               confirmation=payload.confirm_redaction)
     return {"data": {"id": str(sync.pk), "active": sync.active}}

@@ -92,7 +92,12 @@ def update_sync(sync: Sync, data: dict, user=None) -> Sync:
     return sync
 
 
-def set_active(sync: Sync, active: bool, user=None) -> Sync:
+def set_active(sync: Sync, active: bool, user=None, confirmation=None) -> Sync:
+    """Activating a sync of an irreversible target takes its confirmation again (confirmed())."""
+    if active and not sync.active:
+        for option in confirmation_options(sync.target_connection, sync.target_object):
+            if not confirms(option, confirmation):
+                raise field_error(option.name, confirmation_message(option))
     sync.active = active
     sync.updated_by = user
     sync.next_run_at = planned_run(sync)
@@ -230,7 +235,7 @@ def clean(organization, data: dict, sync: Sync | None = None) -> dict:
     if mode_id in WRITING_MODES:
         checker.required_mapped(identities, fields, override_fields)
     model_filters, target_filters = checker.filters(data)
-    configuration = clean_configuration(target, (data.get("target") or {}).get("configuration"))
+    configuration = clean_configuration(target, confirmed(target, (data.get("target") or {}).get("configuration")))
     create = clean_creation(target, (data.get("target") or {}).get("create")) if target.new else None
     schedule = clean_schedule(organization, data.get("schedule"), sync)
     return {
@@ -628,6 +633,34 @@ def deprecated_filters(model_filters, target_filters) -> list[dict]:
         found.append({"field_id": condition["field"], "field_type": "Target",
                       **{k: condition[k] for k in ("function", "value", "label") if k in condition}})
     return found
+
+
+def confirmation_options(connection, object_id) -> list:
+    """Options named confirm_* guard an irreversible target (Salesloft's redaction)."""
+    return [option for option in targets.configuration_fields(connection, object_id or None)
+            if option.name.startswith("confirm_")]
+
+
+def confirms(option, given) -> bool:
+    """true (the API's flag) or the option's word, typed in the console."""
+    return given is True or isinstance(given, str) and given.strip().upper() == option.choices[0]
+
+
+def confirmation_message(option) -> str:
+    return f"must be true (in the console: type {option.choices[0]}): {option.description}"
+
+
+def confirmed(target: Target, configuration):
+    """The configuration with each confirmation an irreversible target needs given, as its word."""
+    options = [] if target.new else confirmation_options(target.connection, target.obj.id)
+    if not options:
+        return configuration
+    configuration = dict(configuration) if isinstance(configuration, dict) else {}
+    for option in options:
+        if not confirms(option, configuration.get(option.name)):
+            raise field_error(f"target.configuration.{option.name}", confirmation_message(option))
+        configuration[option.name] = option.choices[0]
+    return configuration
 
 
 def clean_configuration(target: Target, configuration) -> dict:

@@ -34,6 +34,7 @@ def sync_detail(request, sync_id):
     sync = sync_of(request, sync_id)
     return render(request, "syncs/detail.html", {
         "sync": sync, "sentence": services.describe(sync), "problems": services.problems(sync),
+        "confirmations": services.confirmation_options(sync.target_connection, sync.target_object),
     })
 
 
@@ -85,7 +86,13 @@ def builder_step(request):
 @require_POST
 @organization_required
 def sync_activate(request, sync_id):
-    sync = services.set_active(sync_of(request, sync_id), request.POST.get("active") == "true", user=request.user)
+    sync = sync_of(request, sync_id)
+    try:
+        services.set_active(sync, request.POST.get("active") == "true", user=request.user,
+                            confirmation=request.POST.get("confirm_redaction"))
+    except ApiError as error:
+        messages.error(request, f"{sync.name} was not activated. {error.message}")
+        return redirect("syncs:detail", sync_id=sync.pk)
     messages.info(request, f"{sync.name} is {'active' if sync.active else 'paused'}.")
     return redirect("syncs:detail", sync_id=sync.pk)
 

@@ -1,5 +1,5 @@
 """Salesloft API v2 emulation: people, accounts, cadences, cadence memberships, calls,
-bulk jobs, users, custom fields, OAuth.
+notes, external emails, account redaction, bulk jobs, users, custom fields, OAuth.
 
 Follows the published v2 contract (developers.salesloft.com, the v2 OpenAPI
 definition): `{"data": ...}` on single resources, `{"metadata", "data"}` on lists
@@ -11,10 +11,16 @@ Choices where the provider documents nothing (marked so connectors parse defensi
   other errors `{"status": <code>, "error": "<message>"}`.
 - 429 carries a Retry-After (seconds to the next budget window).
 - Only the bulk job type "person/upsert" exists.
+- Account redaction (`POST /v2/data_control/account_redaction`, absent from the v2
+  definition) answers `{"data": {"id", "account_id", "dry_run", "status"}}` and, unless a dry
+  run, blanks the account's and its people's personal fields at once.
 """
 
 from __future__ import annotations
 
+import base64
+import email
+import email.utils
 import uuid
 from datetime import datetime
 
@@ -880,11 +886,157 @@ def create_call(ctx, request, token):
         note_id = ctx.state.insert("notes", {"content": params["notes"], "person_id": person["id"],
                                              "created_at": stamp})["id"]
     call = ctx.state.insert("calls", {
-        "person_id": person["id"], "user_id": TEAM_USER_ID, "to": params.get("to") or person.get("phone"),
+        "person_id": person["id"], "user_id": _user_of(ctx, params.get("user_guid")),
+        "to": params.get("to") or person.get("phone"),
         "duration": duration, "disposition": params.get("disposition"), "sentiment": params.get("sentiment"),
         "note_id": note_id, "action_id": params.get("action_id"), "created_at": stamp, "updated_at": stamp})
     ctx.state.update("people", person["id"], {"_calls": person.get("_calls", 0) + 1})
     return json_response({"data": render_call(ctx, call)})
+
+
+def _user_of(ctx, guid) -> int:
+    """The id of the user a `user_guid` names (the authenticated user when absent); 422 if none."""
+    if _blank(guid):
+        return TEAM_USER_ID
+    user = ctx.state.find_one("users", guid=str(guid))
+    if user is None:
+        invalid({"user_guid": "is not a user of this team"})
+    return user["id"]
+
+
+def render_note(ctx, note):
+    kind = note.get("associated_type") or "person"
+    return {"id": note["id"], "content": note["content"], "associated_type": kind,
+            "associated_with": ref(ctx, "people" if kind == "person" else "accounts",
+                                   note.get("associated_id", note.get("person_id"))),
+            "call": ref(ctx, "activities/calls", note.get("call_id")), "user": ref(ctx, "users", note.get("user_id")),
+            "created_at": note["created_at"], "updated_at": note.get("updated_at") or note["created_at"]}
+
+
+@api
+def create_note(ctx, request, token):
+    params = body(request)
+    errors = {key: "can't be blank" for key in ("content", "associated_with_type", "associated_with_id")
+              if _blank(params.get(key))}
+    if errors:
+        invalid(errors)
+    kind = str(params["associated_with_type"]).lower()
+    if kind not in ("person", "account"):
+        invalid({"associated_with_type": "must be one of: person, account"})
+    associated = _int_param(params["associated_with_id"], "associated_with_id")
+    if ctx.state.get("people" if kind == "person" else "accounts", associated) is None:
+        not_found()
+    stamp = iso()
+    note = ctx.state.insert("notes", {"content": params["content"], "subject": params.get("subject"),
+                                      "associated_type": kind, "associated_id": associated,
+                                      "person_id": associated if kind == "person" else None,
+                                      "user_id": _user_of(ctx, params.get("user_guid")),
+                                      "created_at": stamp, "updated_at": stamp})
+    return json_response({"data": render_note(ctx, note)})
+
+
+@api
+def list_notes(ctx, request, token):
+    docs = ctx.state.find("notes")
+    kind = request.args.get("associated_with_type")
+    if kind:
+        docs = [d for d in docs if (d.get("associated_type") or "person") == kind.lower()]
+    associated = _int_arg(request.args, "associated_with_id")
+    if associated is not None:
+        docs = [d for d in docs if d.get("associated_id", d.get("person_id")) == associated]
+    return paginate(ctx, request, docs, render_note)
+
+
+def render_email(ctx, mail):
+    return {"id": mail["id"], "subject": mail.get("subject"), "status": "sent", "bounced": False,
+            "recipient_email_address": mail.get("recipient"), "recipient": ref(ctx, "people", mail.get("person_id")),
+            "user": ref(ctx, "users", mail.get("user_id")), "sent_at": mail.get("sent_at"), "send_after": None,
+            "headers": {"message_id": mail["message_id"]}, "view_tracking": False, "click_tracking": False,
+            "personalization": None, "error_message": None, "action": None, "cadence": None, "step": None,
+            "task": None, "mailing": None, "email_template": None, "crm_activity": None,
+            "counts": {"clicks": 0, "views": 0, "replies": 0, "unique_devices": 0, "unique_locations": 0,
+                       "attachments": 0},
+            "created_at": mail["created_at"], "updated_at": mail["updated_at"]}
+
+
+@api
+def create_external_email(ctx, request, token):
+    """Log an email sent outside Salesloft: a base64 MIME message, matched to the person it went to."""
+    params = body(request)
+    errors = {key: "can't be blank" for key in ("mailbox", "raw") if _blank(params.get(key))}
+    if errors:
+        invalid(errors)
+    try:
+        message = email.message_from_bytes(base64.b64decode(str(params["raw"]), validate=True))
+    except ValueError:
+        invalid({"raw": "must be a base64 encoded MIME message"})
+    recipients = [address.lower() for _, address in email.utils.getaddresses(message.get_all("To") or [])]
+    if not recipients:
+        invalid({"raw": "has no recipient"})
+    sender = email.utils.parseaddr(message.get("From") or "")[1].lower()
+    user = ctx.state.find_one("users", email=sender) or ctx.state.find_one("users", email=str(params["mailbox"]).lower())
+    person = next((p for r in recipients for p in ctx.state.find("people", _email=r)), None)
+    sent = message.get("Date")
+    stamp = iso()
+    mail = ctx.state.insert("emails", {
+        "message_id": message.get("Message-ID") or f"<{uuid.uuid4()}@sandbox.salesloft>",
+        "subject": message.get("Subject"), "recipient": recipients[0], "mailbox": params["mailbox"],
+        "person_id": person["id"] if person else None, "user_id": user["id"] if user else TEAM_USER_ID,
+        "sent_at": email.utils.parsedate_to_datetime(sent).isoformat() if sent else stamp,
+        "body": message.get_payload(decode=True).decode(errors="replace") if not message.is_multipart() else "",
+        "created_at": stamp, "updated_at": stamp})
+    return json_response({"data": {"message_id": mail["message_id"]}}, 201)
+
+
+@api
+def list_emails(ctx, request, token):
+    docs = ctx.state.find("emails")
+    person_ids = list_arg(request.args, "person_id")
+    if person_ids is not None:
+        wanted = set(_ints(person_ids, "person_id"))
+        docs = [d for d in docs if d.get("person_id") in wanted]
+    return paginate(ctx, request, docs, render_email, sortable=("updated_at", "send_time"))
+
+
+@api
+def get_email(ctx, request, token, id):
+    mail = ctx.state.get("emails", id) or not_found()
+    return json_response({"data": render_email(ctx, mail)})
+
+
+# -- account redaction ---------------------------------------------------------------
+
+REDACTED_ACCOUNT = ("domain", "conversational_name", "description", "phone", "website", "linkedin_url",
+                    "twitter_handle", "street", "city", "state", "postal_code", "crm_id")
+REDACTED_PERSON = ("email_address", "first_name", "last_name", "phone", "phone_extension", "mobile_phone",
+                   "home_phone", "linkedin_url", "twitter_handle", "personal_website", "personal_email_address",
+                   "secondary_email_address", "city", "state", "work_city", "work_state", "crm_id")
+
+
+@api
+def account_redaction(ctx, request, token):
+    params = body(request)
+    if _blank(params.get("account_id")):
+        invalid({"account_id": "can't be blank"})
+    account_id = _int_param(params["account_id"], "account_id")
+    dry_run = params.get("dry_run")
+    dry_run = dry_run.lower() == "true" if isinstance(dry_run, str) else bool(dry_run)
+    with ctx.state.lock:
+        account = ctx.state.get("accounts", account_id) or not_found()
+        people = ctx.state.find("people", account_id=account_id)
+        stamp = iso()
+        if not dry_run:
+            with ctx.state.transaction():
+                ctx.state.update("accounts", account_id, {**dict.fromkeys(REDACTED_ACCOUNT), "name": "Redacted",
+                                                          "redacted_at": stamp, "updated_at": stamp})
+                for person in people:
+                    ctx.state.update("people", person["id"], {**dict.fromkeys(REDACTED_PERSON), "_email": None,
+                                                              "redacted_at": stamp, "updated_at": stamp})
+        request_doc = ctx.state.insert("redactions", {
+            "account_id": account["id"], "dry_run": dry_run, "people": len(people),
+            "status": "dry_run" if dry_run else "completed", "created_at": stamp})
+    return json_response({"data": {"id": request_doc["id"], "account_id": account["id"], "dry_run": dry_run,
+                                   "status": request_doc["status"], "people": len(people)}})
 
 
 @api
@@ -1110,6 +1262,11 @@ RULES = [
     *_routes("/activities", [("POST", create_activity)]),
     *_routes("/activities/calls", [("GET", list_calls), ("POST", create_call)]),
     *_routes("/activities/calls/<int:id>", [("GET", get_call)]),
+    *_routes("/activities/emails", [("GET", list_emails)]),
+    *_routes("/activities/emails/<int:id>", [("GET", get_email)]),
+    *_routes("/external_emails", [("POST", create_external_email)]),
+    *_routes("/notes", [("GET", list_notes), ("POST", create_note)]),
+    *_routes("/data_control/account_redaction", [("POST", account_redaction)]),
     *_routes("/bulk_jobs", [("GET", list_jobs), ("POST", create_job)]),
     *_routes("/bulk_jobs/<int:id>", [("GET", get_job), ("PUT", update_job)]),
     *_routes("/bulk_jobs/<int:id>/job_data", [("GET", list_job_data), ("POST", create_job_data)]),

@@ -11,11 +11,25 @@ with Salesloft's own message when it refuses one.
 
 from __future__ import annotations
 
+import base64
+import threading
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
 from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
 from integrations.responses import provider_words
 
 from .bulk import BulkUpserts
-from .targets import ACCOUNT_ATTRIBUTES, CUSTOM_PREFIX, PERSON_ATTRIBUTES, cadence_id
+from .targets import (
+    ACCOUNT_ATTRIBUTES,
+    CUSTOM_PREFIX,
+    PERSON_ATTRIBUTES,
+    REDACTION,
+    REDACTION_WORD,
+    activity_kind,
+    cadence_id,
+)
 
 PER_PAGE = 100
 # Identity target field -> (list filter of GET /people, person attribute)
@@ -35,6 +49,10 @@ def make_writer(session, spec) -> Writer:
         return AccountsWriter(session, spec)
     if cadence_id(spec.object_id or ""):
         return CadenceWriter(session, spec)
+    if activity_kind(spec.object_id or ""):
+        return ActivityWriter(session, spec)
+    if spec.object_id == REDACTION:
+        return RedactionWriter(session, spec)
     raise ConnectorError(f"Salesloft has no target object {spec.object_id!r}.")
 
 
@@ -218,11 +236,79 @@ class PeopleWriter(BulkPeople, UpsertingWriter):
         return super().write(records)
 
 
-class AccountsWriter(UpsertingWriter):
+class AccountIds:
+    """Accounts of a batch by Salesloft id: learned by an earlier run, the identity itself, or a lookup."""
+
+    def account_ids(self, records) -> dict:
+        """id(record) -> Salesloft account id (absent when no account matches)."""
+        ids = {id(r): int(r.target_id) for r in records if r.target_id}
+        if self.identity_field == "Id":
+            ids.update({id(r): int(r.identity) for r in records if id(r) not in ids and str(r.identity).isdigit()})
+            return ids
+        unknown = [r for r in records if id(r) not in ids and r.identity is not None]
+        if unknown:
+            found = self.find(unknown)
+            for record in unknown:
+                account = found.get(normalized(record.identity))
+                if account is not None:
+                    ids[id(record)] = int(account["id"])
+        return ids
+
+
+class AccountsWriter(AccountIds, UpsertingWriter):
     collection = "accounts"
     names = ACCOUNT_ATTRIBUTES
     lookups = ACCOUNT_LOOKUPS
     upsert_keys = {"Domain": "domain", "CrmId": "crm_id", "Id": "id"}
+    wipe_guard = (10, 0.5)  # (least accounts, share): set by the engine, None when the run allows mass removal
+
+    def __init__(self, session, spec):
+        super().__init__(session, spec)
+        self.guard_lock = threading.Lock()
+        self.team_accounts = None  # the team's accounts when this run first deleted
+        self.deleted = 0
+
+    def update(self, existing: dict, record) -> tuple[dict | None, str | None]:
+        """PUT takes name and domain always (the published contract): the account's own unless mapped."""
+        body = {"name": existing.get("name"), "domain": existing.get("domain"), **self.body(record)}
+        response = self.call("PUT", f"accounts/{existing['id']}.json", json=body)
+        if response.status_code >= 400:
+            return None, provider_words(response)
+        return response.json()["data"], None
+
+    def remove(self, records):
+        """Delete the matching accounts; an account already gone counts as removed."""
+        ids = self.account_ids(records)
+        self.check_wipe_guard(len(set(ids.values())))
+        outcomes = []
+        for record in records:
+            account_id = ids.get(id(record))
+            if account_id is None:
+                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
+                continue
+            response = self.call("DELETE", f"accounts/{account_id}.json")
+            if response.status_code >= 400 and response.status_code != 404:
+                outcomes.append(RecordOutcome(record.identity, ok=False, error=provider_words(response)))
+            else:
+                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
+        return outcomes
+
+    def check_wipe_guard(self, count: int):
+        """Refuses deletions that would take this run past the guard's share of the team's accounts."""
+        if self.wipe_guard is None or not count:
+            return
+        least, share = self.wipe_guard
+        with self.guard_lock:
+            if self.team_accounts is None:
+                body = self.json("GET", "accounts.json", params={"per_page": 1, "include_paging_counts": "true"})
+                self.team_accounts = int(((body.get("metadata") or {}).get("paging") or {}).get("total_count") or 0)
+            after = self.deleted + count
+            if self.team_accounts >= least and after > self.team_accounts * share:
+                raise ConnectorError(
+                    f"Deleting these accounts would bring this run to {after} of the team's "
+                    f"{self.team_accounts} Salesloft accounts, more than {share:.0%}, so none of them was "
+                    "deleted. If the model is right, run again allowing removals.")
+            self.deleted = after
 
 
 class CadenceWriter(BulkPeople, SalesloftWriter):
@@ -298,3 +384,155 @@ class CadenceWriter(BulkPeople, SalesloftWriter):
             for membership in body.get("data") or []:
                 found[int(membership["person"]["id"])] = membership
         return found
+
+
+class RedactionWriter(AccountIds, SalesloftWriter):
+    """One account redaction request per account (irreversible: the sync must carry its
+    confirmation); each request goes to `audit`, which the engine points at the audit log."""
+
+    collection = "accounts"
+    names = ACCOUNT_ATTRIBUTES
+    lookups = ACCOUNT_LOOKUPS
+    path = "data_control/account_redaction"  # Salesloft's Account and People Redaction API
+
+    def __init__(self, session, spec):
+        super().__init__(session, spec)
+        if (spec.configuration or {}).get("confirm_redaction") != REDACTION_WORD:
+            raise ConnectorError("This redaction sync was not confirmed; nothing was sent. Redaction is "
+                                 "irreversible: confirm it on the sync (confirm_redaction) before it runs.")
+
+    @staticmethod
+    def audit(**entry):
+        """Replaced by the engine; a writer used alone keeps no log."""
+
+    def write(self, records):
+        raise ConnectorError("Redaction runs in remove mode only.")
+
+    def remove(self, records):
+        ids = self.account_ids(records)
+        outcomes = []
+        for record in records:
+            account_id = ids.get(id(record))
+            if account_id is None:
+                outcomes.append(RecordOutcome(record.identity, ok=False, error=(
+                    f"No Salesloft account has {self.identity_field} {record.identity}; nothing was redacted.")))
+                continue
+            response = self.call("POST", self.path, json={"account_id": account_id, "dry_run": False})
+            self.audit(action="redaction_requested", object_type="salesloft_account", object_id=str(account_id),
+                       path=f"/v2/{self.path}", status=response.status_code)
+            if response.status_code >= 400:
+                outcomes.append(RecordOutcome(record.identity, ok=False, error=provider_words(response)))
+            else:
+                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
+        return outcomes
+
+
+class ActivityWriter(SalesloftWriter):
+    """Logs each record as a new call, email or note of the person (by email, resolved to
+    their id, or by id) or, for notes, of the account. A wrong id is the record's error, in
+    Salesloft's words."""
+
+    collection = "people"
+    lookups = {"PersonEmail": ("email_addresses[]", "email_address"), "PersonId": ("ids[]", "id"),
+               "AccountId": None}
+
+    def __init__(self, session, spec):
+        super().__init__(session, spec)
+        self.kind = activity_kind(spec.object_id)
+        if self.identity_field == "AccountId" and self.kind != "note":
+            raise ConnectorError(f"Salesloft {self.kind}s are about a person: match on PersonEmail or PersonId.")
+        self.users = {}  # user id (None: the connected user) -> (guid, email) or error
+
+    def write(self, records):
+        people = self.find(records) if self.identity_field == "PersonEmail" else {}
+        outcomes = []
+        for record in records:
+            subject, problem = self.subject_of(record, people)
+            outcomes.append(RecordOutcome(record.identity, ok=False, error=problem) if problem
+                            else self.log(record, subject))
+        return outcomes
+
+    def subject_of(self, record, people) -> tuple[dict, str | None]:
+        """Whom the activity is about: {"person_id"} or {"account_id"}, or why it cannot be logged."""
+        if self.identity_field == "PersonEmail":
+            person = people.get(normalized(record.identity))
+            if person is None:
+                return {}, f"No Salesloft person has the email {record.identity}; nothing was logged."
+            return {"person_id": int(person["id"]), "email": person.get("email_address")}, None
+        key = "person_id" if self.identity_field == "PersonId" else "account_id"
+        try:
+            return {key: int(record.identity)}, None
+        except (TypeError, ValueError):
+            return {}, f"{self.identity_field} must be a whole number, not {record.identity!r}."
+
+    def log(self, record, subject: dict) -> RecordOutcome:
+        fields = record.fields
+        user, problem = self.user(fields.get("UserId"))
+        if problem:
+            return RecordOutcome(record.identity, ok=False, error=problem)
+        if self.kind == "call":
+            body = {"person_id": subject["person_id"], "notes": fields.get("Note"), "to": fields.get("To"),
+                    "duration": fields.get("Duration"), "disposition": fields.get("Disposition"),
+                    "sentiment": fields.get("Sentiment"), "user_guid": user["guid"]}
+            path = "activities/calls.json"
+        elif self.kind == "note":
+            kind, associated = (("person", subject["person_id"]) if "person_id" in subject
+                                else ("account", subject["account_id"]))
+            body = {"content": fields.get("Note"), "subject": fields.get("Subject"), "associated_with_type": kind,
+                    "associated_with_id": associated, "user_guid": user["guid"]}
+            path = "notes.json"
+        else:
+            recipient, problem = self.recipient(subject)
+            if problem:
+                return RecordOutcome(record.identity, ok=False, error=problem)
+            try:
+                body = {"mailbox": user["email"], "raw": mime_email(user["email"], recipient, fields)}
+            except ValueError:
+                return RecordOutcome(record.identity, ok=False,
+                                     error=f"OccurredAt must be an ISO 8601 time, not {fields.get('OccurredAt')!r}.")
+            path = "external_emails.json"
+        body = {k: v for k, v in body.items() if v is not None}
+        response = self.call("POST", path, json=body)
+        if response.status_code >= 400:
+            return RecordOutcome(record.identity, ok=False, error=provider_words(response), payload=body)
+        data = response.json().get("data") or {}
+        return RecordOutcome(record.identity, ok=True, action="inserted",
+                             target_id=str(data.get("id") or data.get("message_id") or ""))
+
+    def user(self, user_id) -> tuple[dict, str | None]:
+        """The rep's guid and email (the connected user's when no id is given), or why not."""
+        key = None if user_id in (None, "") else user_id
+        if key not in self.users:
+            response = self.call("GET", "me.json" if key is None else f"users/{key}.json")
+            if response.status_code >= 400:
+                self.users[key] = f"Salesloft user {key}: {provider_words(response)}"
+            else:
+                data = response.json().get("data") or {}
+                self.users[key] = {"guid": data.get("guid"), "email": data.get("email")}
+        found = self.users[key]
+        return ({}, found) if isinstance(found, str) else (found, None)
+
+    def recipient(self, subject: dict) -> tuple[str | None, str | None]:
+        if subject.get("email"):
+            return subject["email"], None
+        response = self.call("GET", f"people/{subject['person_id']}.json")
+        if response.status_code >= 400:
+            return None, provider_words(response)
+        email_address = (response.json().get("data") or {}).get("email_address")
+        if not email_address:
+            return None, f"Salesloft person {subject['person_id']} has no email address to log an email to."
+        return email_address, None
+
+
+def mime_email(sender: str, recipient: str, fields: dict) -> str:
+    """The email as Salesloft's external emails take it: a base64 MIME message."""
+    message = EmailMessage()
+    message["From"], message["To"] = sender, recipient
+    message["Subject"] = str(fields.get("Subject") or "")
+    occurred = fields.get("OccurredAt")
+    if occurred:
+        when = occurred if isinstance(occurred, datetime) else datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
+        message["Date"] = format_datetime(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+    message["Message-ID"] = make_msgid(domain="sync-console")
+    message.set_content(str(fields.get("Note") or ""))
+    return base64.b64encode(message.as_bytes()).decode()

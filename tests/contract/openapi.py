@@ -26,9 +26,10 @@ PUBLISHED = {  # type id: (spec file, the sandbox prefix standing for the spec's
     "salesloft": ("salesloft-v2.openapi.json", "/salesloft"),
     "gong": ("gong-v2.openapi.json", "/gong"),
 }
-GONG_UNLISTED = {  # documented on help.gong.io, absent from the Feb 2024 snapshot
-    "/v2/flows/folders", "/v2/flows/prospects/unassign-flows-by-crm-id",
+UNLISTED = {  # documented, absent from the saved specs
+    "/v2/flows/folders", "/v2/flows/prospects/unassign-flows-by-crm-id",  # Gong: on help.gong.io
     "/v2/flows/prospects/unassign-flows-by-instance-id",
+    "/v2/data_control/account_redaction",  # Salesloft: its Account and People Redaction API
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -44,7 +45,7 @@ class Contract:
     def covers(self, request: httpx.Request) -> bool:
         """Requests to this provider's API (not its OAuth endpoints, not paths the snapshot lacks)."""
         path = self.spec_path(request)
-        return path is not None and path.startswith("/v2/") and path not in GONG_UNLISTED
+        return path is not None and path.startswith("/v2/") and path not in UNLISTED
 
     def spec_path(self, request: httpx.Request) -> str | None:
         path = request.url.path

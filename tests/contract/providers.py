@@ -58,7 +58,18 @@ def on_cadence(cadence_id):
 
 
 def salesloft_people(inspector):
-    return {p["email_address"].lower() for p in inspector.docs("salesloft", "people")}
+    return {p["email_address"].lower() for p in inspector.docs("salesloft", "people") if p["email_address"]}
+
+
+def salesloft_accounts(inspector):
+    return {a["domain"] for a in inspector.docs("salesloft", "accounts") if a["domain"]}
+
+
+def salesloft_activities(collection):
+    def held(inspector):
+        emails = {p["id"]: p["email_address"] for p in inspector.docs("salesloft", "people")}
+        return {emails.get(d.get("person_id")) for d in inspector.docs("salesloft", collection)}
+    return held
 
 
 GONG_FLOW = "1695493301223590792"
@@ -106,9 +117,12 @@ CASES: dict[str, Case] = {
         bad={"auth_method": "api_key"}, bad_field="configuration.api_key",
         wrong_credentials={"auth_method": "api_key", "api_key": "not-a-key"},
         refusal="The access token is invalid",
-        objects=frozenset({"people", "accounts", "cadence:11"}),
+        objects=frozenset({"people", "accounts", "cadence:11", "activity:call", "activity:email", "activity:note",
+                           "account_redaction"}),
         fields=("people", {"Email", "FirstName", "LastName"}),
-        held={"people": salesloft_people, "cadence:11": on_cadence(11)},
+        held={"people": salesloft_people, "cadence:11": on_cadence(11), "accounts": salesloft_accounts,
+              "account_redaction": salesloft_accounts, "activity:call": salesloft_activities("calls"),
+              "activity:note": salesloft_activities("notes"), "activity:email": salesloft_activities("emails")},
         writes=(
             Write("people", "create", people("ann@contract.example", FirstName="Ann"), ("inserted",), "Email",
                   held=frozenset({"ann@contract.example"})),
@@ -123,6 +137,28 @@ CASES: dict[str, Case] = {
                   gone=frozenset({"cy@contract.example"})),
             Write("people", "updateOrCreate", people(*BULK_PEOPLE), ("inserted",) * len(BULK_PEOPLE), "Email",
                   held=frozenset(BULK_PEOPLE)),  # enough for a bulk job
+            Write("activity:call", "create", (("ann@contract.example", {"PersonEmail": "ann@contract.example",
+                                                                        "Note": "Intro call", "Duration": 90}),
+                                              ("zed@contract.example", {"PersonEmail": "zed@contract.example"})),
+                  ("inserted", "!No Salesloft person has the email"), "PersonEmail",
+                  held=frozenset({"ann@contract.example"})),
+            Write("activity:note", "create", (("bo@contract.example", {"PersonEmail": "bo@contract.example",
+                                                                       "Note": "Prefers email"}),),
+                  ("inserted",), "PersonEmail", held=frozenset({"bo@contract.example"})),
+            Write("activity:email", "create", (("bo@contract.example", {"PersonEmail": "bo@contract.example",
+                                                                        "Subject": "Hello", "Note": "Hi Bo"}),),
+                  ("inserted",), "PersonEmail", held=frozenset({"bo@contract.example"})),
+            Write("accounts", "create", (("acme.contract", {"Domain": "acme.contract", "Name": "Acme"}),),
+                  ("inserted",), "Domain", held=frozenset({"acme.contract"})),
+            Write("accounts", "update", (("acme.contract", {"Domain": "acme.contract", "Industry": "Rockets"}),),
+                  ("updated",), "Domain"),
+            Write("accounts", "updateOrCreate", (("acme.contract", {"Domain": "acme.contract", "Name": "Acme"}),
+                                                 ("globex.contract", {"Domain": "globex.contract", "Name": "G"})),
+                  ("updated", "inserted"), "Domain", held=frozenset({"acme.contract", "globex.contract"})),
+            Write("accounts", "remove", (("globex.contract", {"Domain": "globex.contract"}),), ("removed",),
+                  "Domain", gone=frozenset({"globex.contract"})),
+            Write("account_redaction", "remove", (("acme.contract", {"Domain": "acme.contract"}),), ("removed",),
+                  "Domain", configuration={"confirm_redaction": "REDACT"}, gone=frozenset({"acme.contract"})),
         ),
         settings={"salesloft_bulk_seconds": 0},
     ),
