@@ -51,8 +51,8 @@ def role_of(organization: Organization, role_id) -> PermissionRole:
 
 
 def create_role(organization: Organization, name, permissions=()) -> PermissionRole:
-    role = PermissionRole(organization=organization, builtin="")
-    return save_role(role, name, permissions)
+    builtin_roles(organization)  # so a custom role cannot take a built-in's name
+    return save_role(PermissionRole(organization=organization, builtin=""), name, permissions)
 
 
 def update_role(role: PermissionRole, name, permissions=None) -> PermissionRole:
@@ -76,7 +76,7 @@ def delete_role(role: PermissionRole):
 
 def refuse_builtin(role: PermissionRole, verb: str):
     if role.builtin:
-        raise ApiError(400, f"{role.name} is a built-in role; built-in roles cannot be {verb}.",
+        raise ApiError(403, f"{role.name} is a built-in role; built-in roles cannot be {verb}.",
                        key="builtin_role")
 
 
