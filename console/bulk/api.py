@@ -91,21 +91,58 @@ class BulkSyncOut(Schema):
 
 class BulkFieldOut(Schema):
     id: str
-    name: str
-    type: str
     enabled: bool
     output_name: str
+    user_output_name: str | None = None
     obfuscated: bool
 
 
-class BulkSchemaOut(Schema):
+class BulkFilterOut(Schema):
+    field_id: str
+    function: str
+    value: Any = None
+
+
+class BulkSchemaListOut(Schema):
     id: str
-    name: str
     enabled: bool
     output_name: str
     user_output_name: str | None = None
     tracking_field: str | None = None
+    partition_key: str | None = None
+    data_cutoff_timestamp: datetime | None = None
+    disable_data_cutoff: bool
+    history_enabled: bool
+
+
+class BulkSchemaOut(BulkSchemaListOut):
     fields: list[BulkFieldOut]
+    filters: list[BulkFilterOut]
+
+
+class BulkSchemaIn(Schema):
+    """BulkSchema as PUT and PATCH take it; output names are read-only and ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Any = None
+    enabled: Any = None
+    fields: Any = None
+    filters: Any = None
+    partition_key: Any = None
+    data_cutoff_timestamp: Any = None
+    disable_data_cutoff: Any = None
+    tracking_field: Any = None
+    history_enabled: Any = None
+    user_output_name: Any = None
+    output_name: Any = None
+    destination_history_output_name: Any = None
+
+
+class BulkSchemasIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    schemas: list[BulkSchemaIn]
 
 
 class ActivateIn(Schema):
@@ -293,20 +330,54 @@ def from_source(read):
         raise ApiError(400, f"Could not read the source's objects: {error}", key="source_discovery_failed") from error
 
 
-@router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS},
-            summary="The source's objects, selected or not, with the fields of selected ones")
+@router.get("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaListOut), **ERRORS},
+            summary="The source's objects, selected or not")
 def list_schemas(request, id: UUID):
     sync = sync_of(request, id)
     return {"data": from_source(lambda: services.schemas_data(sync))}
 
 
+@router.patch("/bulk/syncs/{id}/schemas", response={200: ListEnvelope(BulkSchemaOut), **ERRORS},
+              summary="Change the settings of the objects listed (matched by id); the others stay as they are")
+def patch_schemas(request, id: UUID, payload: BulkSchemasIn):
+    sync = sync_of(request, id)
+    items = [item.model_dump(exclude={"output_name", "destination_history_output_name"}) for item in payload.schemas]
+    changed = services.replace_schemas(sync, items, merge=True)
+    found = {s["id"]: s for s in from_source(lambda: services.schemas_data(sync, with_fields=True))}
+    return {"data": [found[object_id] for object_id in changed]}
+
+
+def one_schema(sync, schema_id: str) -> dict:
+    found = from_source(lambda: services.schemas_data(sync, schema_id=schema_id, with_fields=True))
+    if not found:
+        raise ApiError(404, f"The source has no object '{schema_id}'.", metadata={"schema_id": schema_id})
+    return found[0]
+
+
 @router.get("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS})
 def get_schema(request, id: UUID, schema_id: str):
+    return {"data": one_schema(sync_of(request, id), schema_id)}
+
+
+@router.put("/bulk/syncs/{id}/schemas/{schema_id}", response={200: Envelope(BulkSchemaOut), **ERRORS},
+            summary="Replace one object's settings; fields left out are all copied")
+def put_schema(request, id: UUID, schema_id: str, payload: BulkSchemaIn):
     sync = sync_of(request, id)
-    found = from_source(lambda: services.schemas_data(sync, schema_id=schema_id))
-    if not found:
-        raise ApiError(404, "Not found.")
-    return {"data": found[0]}
+    one_schema(sync, schema_id)
+    item = payload.model_dump(exclude={"output_name", "destination_history_output_name"}, exclude_none=True)
+    if item.get("id", schema_id) != schema_id:
+        raise field_error("id", f"must be '{schema_id}', the object in the path, or left out")
+    services.replace_schemas(sync, [{**item, "id": schema_id, "enabled": item.get("enabled", True)}], listed=False)
+    return {"data": one_schema(sync, schema_id)}
+
+
+@router.post("/bulk/syncs/{id}/schemas/{schema_id}/cancel", response={200: Envelope(MessageOut), **ERRORS},
+             summary="Stop copying one object in the running execution; the others go on")
+def cancel_schema(request, id: UUID, schema_id: str):
+    sync = sync_of(request, id)
+    if schema_id not in {s["id"] for s in sync.schemas}:
+        raise ApiError(404, f"This bulk sync has no schema '{schema_id}'.", metadata={"schema_id": schema_id})
+    return {"data": {"message": runs.cancel_schema(sync, schema_id)}}
 
 
 # ---- executions ---------------------------------------------------------------------

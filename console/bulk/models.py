@@ -70,6 +70,7 @@ class BulkExecution(AbstractExecution):
     resync_mode = models.CharField(max_length=20, blank=True, default="")  # refetch, resync, rebuild
     is_test = models.BooleanField(default=False)
     only_schemas = models.JSONField(default=list, blank=True)  # empty: every enabled object
+    canceled_schemas = models.JSONField(default=list, blank=True)  # objects whose copy was canceled
     record_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     status_message = models.TextField(blank=True, default="")

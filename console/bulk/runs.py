@@ -28,6 +28,7 @@ from integrations.base import ConnectorError
 from integrations.warehouses.destinations import BackgroundWriter
 
 from .models import BulkExecution, BulkSchemaExecution, BulkSync
+from . import schema_settings
 from .services import open_destination, selected_columns, source_module
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ RESYNC_MODES = ("refetch", "resync", "rebuild")
 
 class ObjectsFailed(ConnectorError):
     """Some objects could not be copied; the others were."""
+
+
+class SchemaCanceled(Exception):
+    """The copy of one object was canceled; the run goes on with the others."""
 
 
 class Copy:
@@ -77,6 +82,7 @@ class Copy:
         item = BulkSchemaExecution.objects.create(execution=execution, schema=object_id,
                                                   status=ExecutionStatus.RUNNING, started_at=timezone.now())
         try:
+            self.check_in(object_id)
             described = self.module.fields(session, object_id)  # afresh: new source fields show up now
             cached(sync.source_connection, f"bulk-source:fields:{object_id}", lambda: described, refresh=True)
             columns = selected_columns(sync, schema, described)
@@ -93,6 +99,8 @@ class Copy:
         except (Canceled, LostClaim):
             item.status = ExecutionStatus.CANCELED
             raise
+        except SchemaCanceled:
+            item.status, item.status_message = ExecutionStatus.CANCELED, "Canceled while this run went on."
         except ConnectorError as error:
             item.status, item.status_message = ExecutionStatus.FAILED, str(error)[:5000]
             self.failed.append(f"{object_id}: {error}")
@@ -108,15 +116,16 @@ class Copy:
         options = dict(self.sync.source_configuration)  # include_deleted, and Salesforce's query_api
         options.setdefault("include_deleted", True)
         read = self.module.Read(session, schema["id"], [c.name for c in columns], since=since, **options)
+        keep = schema_settings.row_filter(schema, self.module.tracking_field(schema["id"], [c.name for c in columns]))
         pending = []
         with BackgroundWriter(destination, table) as writer:  # the next pages are read while a batch is written
             try:
                 for batch in read:
-                    pending.extend(batch)
+                    pending.extend(filter(keep, batch) if keep else batch)
                     if len(pending) >= destination.batch_size:
                         self.count(item, writer.submit(pending))
                         pending = []
-                        self.check_in()
+                        self.check_in(schema["id"])
                 if pending:
                     self.count(item, writer.submit(pending))
             finally:
@@ -139,13 +148,16 @@ class Copy:
                 record_count=F("record_count") + count, error_count=F("error_count") + written.errors):
             raise LostClaim()
 
-    def check_in(self):
-        """Stop here when the run was canceled or taken over."""
-        status, claim = BulkExecution.objects.values_list("status", "claim").get(pk=self.execution.pk)
+    def check_in(self, object_id: str | None = None):
+        """Stop here when the run was canceled or taken over, or the copy of this object was canceled."""
+        status, claim, canceled = BulkExecution.objects.values_list(
+            "status", "claim", "canceled_schemas").get(pk=self.execution.pk)
         if claim != self.claim:
             raise LostClaim()
         if status == ExecutionStatus.CANCELING:
             raise Canceled()
+        if object_id in canceled:
+            raise SchemaCanceled()
 
 
 def add_new_objects(sync: BulkSync, module, session):
@@ -259,3 +271,17 @@ def start_execution(sync: BulkSync, *, trigger: str = "manual", fetch_mode: str 
     """Queue a run of the bulk sync. Raises AlreadyRunning when it has one (test runs do not count)."""
     return bulk_runs.start(sync, trigger=trigger, fetch_mode=fetch_mode, resync_mode=resync_mode, is_test=test,
                            only_schemas=list(schemas or []))
+
+
+def cancel_schema(sync: BulkSync, object_id: str) -> str:
+    """Stop copying one object in the sync's running execution; the other objects go on."""
+    with transaction.atomic():
+        execution = BulkExecution.objects.select_for_update().filter(
+            sync=sync, is_test=False, status__in=ACTIVE_STATUSES).first()
+        copies = execution and object_id in (execution.only_schemas or [s["id"] for s in sync.enabled_schemas()])
+        if not copies or BulkSchemaExecution.objects.filter(
+                execution=execution, schema=object_id, completed_at__isnull=False).exists():
+            return f"No copy of {object_id} is running or waiting."
+        execution.canceled_schemas = [*execution.canceled_schemas, object_id]
+        execution.save(update_fields=["canceled_schemas", "updated_at"])
+    return f"The copy of {object_id} is being canceled."

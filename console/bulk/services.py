@@ -26,6 +26,7 @@ from integrations.base import Column, ConnectorError
 from integrations.files import FILES_OFF
 from integrations.warehouses.destinations import DELETE_MODES, DESTINATIONS, get_destination
 
+from . import schema_settings
 from .models import BulkSync
 
 SOURCES = registry.bulk_sources()
@@ -82,8 +83,8 @@ def selected_columns(sync: BulkSync, schema: dict, described: list[dict]) -> lis
     chosen = {f["id"]: f.get("enabled", True) for f in schema.get("fields") or []}
     add_new = not chosen or sync.automatically_add_new_fields != "none"
     tracking = module.tracking_field(schema["id"], [f["id"] for f in described])
-    return [Column(f["id"], f["type"]) for f in described
-            if f["id"] in (module.KEY, tracking) or chosen.get(f["id"], add_new)]
+    always = {module.KEY, tracking} | schema_settings.always_copied(schema)
+    return [Column(f["id"], f["type"]) for f in described if f["id"] in always or chosen.get(f["id"], add_new)]
 
 
 def source_offer(connection: Connection, include_fields: bool = False) -> dict:
@@ -238,31 +239,67 @@ def actor(user) -> dict | None:
     return {"id": str(user.pk), "name": user.email, "type": "user"} if user else None
 
 
-def schemas_data(sync: BulkSync, schema_id: str | None = None) -> list[dict]:
-    """BulkSchema of every source object (enabled or not), with the fields of enabled ones."""
+def schemas_data(sync: BulkSync, schema_id: str | None = None, with_fields: bool = False) -> list[dict]:
+    """Every source object (enabled or not) as BulkSchemaListItem, or with `with_fields` as
+    BulkSchema: also its fields (those of enabled objects) and filters."""
     selected = {s["id"]: s for s in sync.schemas}
     destination = open_destination(sync)
+    module = source_module(sync.source_connection)
     found = []
     for obj in source_objects(sync.source_connection):
         if schema_id is not None and obj["id"] != schema_id:
             continue
         schema = selected.get(obj["id"], {"id": obj["id"], "enabled": False, "fields": []})
+        described = source_fields(sync.source_connection, obj["id"]) if schema["enabled"] else []
         item = {
-            "id": obj["id"], "name": obj["name"], "enabled": schema["enabled"],
+            "id": obj["id"], "enabled": schema["enabled"],
             "output_name": destination.name(schema.get("user_output_name") or obj["id"]),
             "user_output_name": schema.get("user_output_name"),
-            "tracking_field": None, "fields": [],
+            "tracking_field": module.tracking_field(obj["id"], [f["id"] for f in described]) if described else None,
+            **schema_settings.out(schema),
         }
-        if schema["enabled"]:
-            described = source_fields(sync.source_connection, obj["id"])
+        if not with_fields:
+            del item["filters"]
+        else:
             copied = {c.name for c in selected_columns(sync, schema, described)}
-            item["tracking_field"] = source_module(sync.source_connection).tracking_field(
-                obj["id"], [f["id"] for f in described])
-            item["fields"] = [{"id": f["id"], "name": f["name"], "type": f["type"], "enabled": f["id"] in copied,
-                               "output_name": destination.name(f["id"]), "obfuscated": False}
-                              for f in described]
+            item["fields"] = [{"id": f["id"], "enabled": f["id"] in copied, "output_name": destination.name(f["id"]),
+                               "user_output_name": None, "obfuscated": False} for f in described]
         found.append(item)
     return found
+
+
+def replace_schemas(sync: BulkSync, items: list[dict], merge: bool = False, listed: bool = True) -> list[str]:
+    """Store new settings for the objects `items` name (a PUT replaces an object's entry, a PATCH
+    with `merge` changes only the keys given); all are checked before any is stored, and errors
+    name "schemas[i]." settings when `listed`. An object whose settings change is read in full
+    on the next run. Returns the ids of the objects given."""
+    if not items:
+        raise field_error("schemas", "must list at least one schema")
+    current = {s["id"]: s for s in sync.schemas}
+    cleaned = {}
+    try:
+        for i, item in enumerate(items):
+            where = f"schemas[{i}]." if listed else ""
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise field_error(f"{where}id", "is required")
+            if item["id"] in cleaned:
+                raise field_error(f"{where}id", f"'{item['id']}' is listed twice")
+            if merge:
+                before = current.get(item["id"], {"id": item["id"], "enabled": False, "fields": []})
+                item = {**before, **{key: value for key, value in item.items() if value is not None}}
+            cleaned[item["id"]] = clean_schema(sync.source_connection, where, item)
+    except ConnectorError as error:
+        raise field_error("source_connection_id", f"could not read the source's objects: {error}") from None
+    with transaction.atomic():
+        locked = BulkSync.objects.select_for_update().get(pk=sync.pk)
+        stored = {s["id"]: s for s in locked.schemas}
+        changed = {object_id for object_id, schema in cleaned.items() if stored.get(object_id) != schema}
+        locked.schemas = [cleaned.get(s["id"], s) for s in locked.schemas] + [
+            s for object_id, s in cleaned.items() if object_id not in stored]
+        locked.cursors = {k: v for k, v in locked.cursors.items() if k not in changed}
+        locked.save(update_fields=["schemas", "cursors", "updated_at"])
+    sync.schemas, sync.cursors = locked.schemas, locked.cursors
+    return list(cleaned)
 
 
 # ---- validation --------------------------------------------------------------------
@@ -400,7 +437,7 @@ def clean_schemas(source: Connection, schemas) -> list[dict]:
             raise field_error("schemas", "must be a list of object ids or schema configurations")
         cleaned, seen = [], set()
         for i, item in enumerate(schemas):
-            schema = clean_schema(source, f"schemas[{i}]", item)
+            schema = clean_schema(source, f"schemas[{i}].", item)
             if schema["id"] in seen:
                 raise field_error(f"schemas[{i}].id", f"'{schema['id']}' is listed twice")
             seen.add(schema["id"])
@@ -410,34 +447,39 @@ def clean_schemas(source: Connection, schemas) -> list[dict]:
         raise field_error("source_connection_id", f"could not read the source's objects: {error}") from None
 
 
-def clean_schema(source: Connection, path: str, item) -> dict:
+def clean_schema(source: Connection, prefix: str, item) -> dict:
+    """One schema entry as stored; errors name `prefix` + the setting (e.g. "schemas[0].fields[1].id")."""
     if isinstance(item, str):
         item = {"id": item}
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-        raise field_error(f"{path}.id", "is required")
+        raise field_error(f"{prefix}id", "is required")
     object_id = item["id"]
     if not any(o["id"] == object_id for o in source_objects(source)) and \
             not any(o["id"] == object_id for o in source_objects(source, refresh=True)):
-        raise field_error(f"{path}.id", f"the source has no object '{object_id}'")
-    if item.get("filters"):
-        raise field_error(f"{path}.filters", "are not supported yet")
+        raise field_error(f"{prefix}id", f"the source has no object '{object_id}'")
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise field_error(f"{path}.enabled", "must be true or false")
+        raise field_error(f"{prefix}enabled", "must be true or false")
     output = item.get("user_output_name")
     if output is not None and (not isinstance(output, str) or not SCHEMA_NAME.match(output)):
-        raise field_error(f"{path}.user_output_name",
+        raise field_error(f"{prefix}user_output_name",
                           "must start with a letter or underscore and hold only letters, digits and underscores")
-    fields = clean_fields(source, path, object_id, item.get("fields") or [])
+    fields = clean_fields(source, prefix, object_id, item.get("fields") or [])
     schema = {"id": object_id, "enabled": enabled, "fields": fields}
     if output:
         schema["user_output_name"] = output
+    if any(item.get(name) not in (None, "", [], False) for name in (*schema_settings.SETTINGS, "tracking_field",
+                                                                   "history_enabled")):
+        described = source_fields(source, object_id)
+        field_ids = [f["id"] for f in described]
+        tracking = source_module(source).tracking_field(object_id, field_ids)
+        schema.update(schema_settings.clean(item, prefix, field_ids, tracking))
     return schema
 
 
-def clean_fields(source: Connection, path: str, object_id: str, fields) -> list[dict]:
+def clean_fields(source: Connection, prefix: str, object_id: str, fields) -> list[dict]:
     if not isinstance(fields, list):
-        raise field_error(f"{path}.fields", "must be a list of field ids or {id, enabled}")
+        raise field_error(f"{prefix}fields", "must be a list of field ids or {id, enabled}")
     if not fields:
         return []
     known = {f["id"] for f in source_fields(source, object_id)}
@@ -446,10 +488,10 @@ def clean_fields(source: Connection, path: str, object_id: str, fields) -> list[
         if isinstance(entry, str):
             entry = {"id": entry}
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            raise field_error(f"{path}.fields[{j}].id", "is required")
+            raise field_error(f"{prefix}fields[{j}].id", "is required")
         if entry["id"] not in known:
             known = {f["id"] for f in source_fields(source, object_id, refresh=True)}
             if entry["id"] not in known:
-                raise field_error(f"{path}.fields[{j}].id", f"{object_id} has no field '{entry['id']}'")
+                raise field_error(f"{prefix}fields[{j}].id", f"{object_id} has no field '{entry['id']}'")
         cleaned.append({"id": entry["id"], "enabled": entry.get("enabled", True) is not False})
     return cleaned
