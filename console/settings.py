@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "console.bulk",
     "console.audit",
     "console.access",
+    "console.schemas",
 ]
 
 MIDDLEWARE = [

@@ -11,9 +11,11 @@ from console.accounts.organizations_api import router as organizations_router
 from console.audit.api import router as audit_router
 from console.bulk.api import router as bulk_router
 from console.connections.api import router as connections_router
+from console.connections.sharing_api import router as sharing_router
 from console.connections.probes import ProbesBusy
 from console.datamodels.api import router as models_router
 from console.engine.api import router as engine_router
+from console.schemas.api import router as schemas_router
 from console.syncs.api import router as syncs_router
 from console.system.api import router as system_router
 from console.targets.api import router as targets_router
@@ -36,6 +38,7 @@ api.add_router("", identity_router)
 api.add_router("", organizations_router)
 api.add_router("", system_router)
 api.add_router("", connections_router)
+api.add_router("", sharing_router)
 api.add_router("", models_router)
 api.add_router("", syncs_router)
 api.add_router("", targets_router)
@@ -43,6 +46,7 @@ api.add_router("", engine_router)
 api.add_router("", bulk_router)
 api.add_router("", audit_router)
 api.add_router("", access_router)
+api.add_router("", schemas_router)
 
 
 @api.exception_handler(ApiError)

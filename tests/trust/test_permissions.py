@@ -137,7 +137,7 @@ def api_operations():
 
 def fill_api_path(template, ids) -> str:
     values = {"sync_id": ids["sync"], "connection_id": ids["connection"], "user_id": ids["user"],
-              "type_id": "postgresql", "exec_id": ids["bulk_execution"], "schema_id": "Contact",
+              "type_id": "postgresql", "exec_id": ids["bulk_execution"], "schema_id": "Contact", "field_id": "Email",
               "type": "records", "filename": "records.json", "property": "account", "id": None,
               "org_id": "00000000-0000-0000-0000-000000000000"}
     kind = next((kind for prefix, kind in API_IDS if template.startswith(prefix)), None)
