@@ -64,3 +64,16 @@ def test_username_and_instance_url_are_filled_after_oauth_and_read_only(client, 
 
     schema = client.get("/api/connection_types/salesforce").json()["properties"]
     assert schema["username"]["readOnly"] and schema["instance_url_override"]["readOnly"]
+
+
+SEED_002_SETTINGS = {"client_id", "client_secret", "connect_mode", "daily_api_calls", "domain",
+                     "enable_multicurrency_lookup", "enable_tooling", "enforce_api_limits", "oauth_refresh_token"}
+
+
+def test_the_settings_accepted_are_seed_002s_and_each_is_reviewed_here():
+    """A setting added to the type must be honoured or refused, with a test above, before this passes."""
+    from integrations import registry
+
+    fields = registry.get("salesforce").fields
+    assert {f.name for f in fields if not f.readonly} == SEED_002_SETTINGS
+    assert {f.name for f in fields if f.readonly} == {"username", "instance_url_override"}
