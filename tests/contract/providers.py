@@ -44,6 +44,8 @@ class Case:
     writes: tuple
     held: dict = field(default_factory=dict)  # object id -> f(inspector) -> identities it holds
     source: str | None = None  # a bulk-source object to stream
+    models: tuple = ()  # model-source configurations that read rows
+    bad_model: tuple = ()  # (a model-source configuration naming what the source lacks, the key named)
     unquoted: str = ""  # words of the refusal's body the message must not quote (HTTP API: any host's)
     target_ids: bool = True  # records written get the target's id (an audience's members have none)
     settings: dict = field(default_factory=dict)  # sandbox settings the writes need
@@ -219,6 +221,8 @@ CASES: dict[str, Case] = {
                   gone=frozenset({"fay@contract.example"})),
         ),
         source="Contact",
+        models=({"table": "Contact"}, {"query": "SELECT Id, Email, Status, IsConverted FROM Lead", "include_deleted": True}),
+        bad_model=({"table": "Starship__c"}, "table"),
     ),
     "hubspot": Case(
         good={"auth_method": "private_app", "private_app_token": "t"},
@@ -242,6 +246,8 @@ CASES: dict[str, Case] = {
                   gone=frozenset({"gil@contract.example"})),
         ),
         source="contacts",
+        models=({"object": "contacts"}, {"object": "companies"}),
+        bad_model=({"object": "starships"}, "object"),
     ),
     "httpapi": Case(
         good={"url": "{sandbox}/webhook/hooks", "method": "PUT"},

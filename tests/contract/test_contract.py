@@ -13,7 +13,7 @@ import pytest
 from console.connections import services, sessions
 from console.connections.models import ConnectionStatus
 from integrations import catalogue, registry, targets
-from integrations.base import OutgoingRecord, WriteSpec
+from integrations.base import OutgoingRecord, SourceRefused, WriteSpec
 from integrations.clock import OffsetClock
 from integrations.writers import make_writer
 from tests.sandbox.connections import OAUTH, keys, sandbox_connection, sandbox_name
@@ -201,6 +201,31 @@ def test_a_source_streams_rows(type_id, organization, on_sandbox, open_sessions)
     rows = [row for batch in source.Read(session, object_id, field_ids) for row in batch]
     assert rows and all(row.get(source.KEY) for row in rows)
     assert len({row[source.KEY] for row in rows}) == len(rows)
+
+
+MODEL_SOURCES = [type_id for type_id in PROVIDERS if registry.get(type_id).model_source is not None]
+
+
+@pytest.mark.parametrize("type_id", MODEL_SOURCES)
+def test_a_model_source_types_its_fields_reads_rows_and_names_what_it_lacks(type_id, organization, on_sandbox,
+                                                                             open_sessions):
+    source, case = registry.get(type_id).model_source, CASES[type_id]
+    session = session_of(connection_for(organization, on_sandbox, type_id), open_sessions)
+    assert case.models and case.bad_model
+    offered = source.items(session)
+    assert set(source.requires_one_of) <= set(offered)
+    for configuration in case.models:
+        cleaned = source.clean(configuration)
+        columns = source.fields(session, cleaned)
+        assert columns and all(c.type and c.remote_type for c in columns)
+        assert len({c.type for c in columns}) > 1  # typed from the provider's metadata, not all strings
+        names = [c.name for c in columns]
+        rows = [row for batch in source.read(session, cleaned, names, 2) for row in batch]
+        assert rows and all(set(row) <= set(names) for row in rows)
+    configuration, key = case.bad_model
+    with pytest.raises(SourceRefused) as refused:
+        source.fields(session, source.clean(configuration))
+    assert refused.value.key == key and str(configuration[key]) in str(refused.value)
 
 
 def test_every_provider_with_oauth_has_an_oauth_configuration_and_the_others_keys():
