@@ -3,6 +3,7 @@
 import pytest
 
 from console.connections.models import ConnectionStatus
+from integrations import registry
 
 from .test_api import authorized, errors_of, post
 
@@ -72,8 +73,6 @@ SEED_002_SETTINGS = {"client_id", "client_secret", "connect_mode", "daily_api_ca
 
 def test_the_settings_accepted_are_seed_002s_and_each_is_reviewed_here():
     """A setting added to the type must be honoured or refused, with a test above, before this passes."""
-    from integrations import registry
-
     fields = registry.get("salesforce").fields
     assert {f.name for f in fields if not f.readonly} == SEED_002_SETTINGS
     assert {f.name for f in fields if f.readonly} == {"username", "instance_url_override"}
