@@ -30,6 +30,7 @@ ADMIN_AREAS = [
 # POSTs that only read
 READS = [
     r"^/api/connections/[^/]+/modelsync/",
+    r"^/api/connections/[^/]+/query$",
     r"^/api/model-preview$",
     r"^/models/preview$",
     r"^/signin$",

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "console.audit",
     "console.access",
     "console.schemas",
+    "console.queries",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,7 @@ CELERY_BEAT_SCHEDULE = {
     "engine-dispatch-due-syncs": {"task": "engine.dispatch_due_syncs", "schedule": 20.0},
     "bulk-sweep": {"task": "bulk.sweep", "schedule": 30.0},
     "bulk-dispatch-due-syncs": {"task": "bulk.dispatch_due_syncs", "schedule": 20.0},
+    "queries-expire": {"task": "queries.expire", "schedule": 600.0},
 }
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
@@ -207,6 +209,10 @@ EGRESS_ALLOW = [entry.strip() for entry in os.environ.get("EGRESS_ALLOW", "").sp
 PROBE_TIMEOUT_SECONDS = float(os.environ.get("PROBE_TIMEOUT_SECONDS", "10"))
 PROBE_CONCURRENCY = int(os.environ.get("PROBE_CONCURRENCY", "8"))
 WEB_THREADS = int(os.environ.get("WEB_THREADS", "16"))
+# Ad-hoc queries (POST /api/connections/{id}/query): how long their results are kept, and
+# how many rows of one are kept at most.
+QUERY_RESULTS_HOURS = float(os.environ.get("QUERY_RESULTS_HOURS", "24"))
+QUERY_MAX_ROWS = int(os.environ.get("QUERY_MAX_ROWS", "10000"))
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from console.connections.sharing_api import router as sharing_router
 from console.connections.probes import ProbesBusy
 from console.datamodels.api import router as models_router
 from console.engine.api import router as engine_router
+from console.queries.api import router as queries_router
 from console.schemas.api import router as schemas_router
 from console.syncs.api import router as syncs_router
 from console.system.api import router as system_router
@@ -47,6 +48,7 @@ api.add_router("", bulk_router)
 api.add_router("", audit_router)
 api.add_router("", access_router)
 api.add_router("", schemas_router)
+api.add_router("", queries_router)
 
 
 @api.exception_handler(ApiError)
