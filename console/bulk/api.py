@@ -19,8 +19,8 @@ from console.engine import error_handling
 from console.engine.models import TERMINAL_STATUSES
 from integrations.base import ConnectorError
 
-from . import runs, services
-from .models import BulkExecution, BulkSchemaExecution, BulkSync
+from . import runs, schedules, services
+from .models import BulkExecution, BulkSchedule, BulkSchemaExecution, BulkSync
 
 router = Router(tags=["Bulk syncs"])
 
@@ -189,9 +189,12 @@ class BulkStatusOut(Schema):
     next_execution_time: datetime | None = None
 
 
-class SyncStatusOut(Loose):
+class SyncStatusOut(Schema):
+    """BulkSyncExecutionStatus."""
+
     sync_id: str
     status: str | None = None
+    nextExecutionTime: datetime | None = None  # noqa: N815 - as the SDK names it
     schemas: list[dict]
 
 
@@ -290,7 +293,7 @@ def list_status(request, all: bool = False, active: bool | None = None,
             "completed_at": item.completed_at,
         })
     return {"data": [
-        {"sync_id": str(s.pk), "status": s.last_status, "nextExecutionTime": s.next_run_at if s.active else None,
+        {"sync_id": str(s.pk), "status": s.last_status, "nextExecutionTime": schedules.next_execution_time(s),
          "schemas": per_sync.get(s.pk, [])}
         for s in syncs
     ]}
@@ -449,7 +452,7 @@ def sync_status(request, id: UUID):
     return {"data": {
         "current_execution": execution_out(current) if current else None,
         "last_execution": execution_out(last) if last else None,
-        "next_execution_time": sync.next_run_at if sync.active else None,
+        "next_execution_time": schedules.next_execution_time(sync),
     }}
 
 
@@ -544,3 +547,69 @@ def bulk_source(request, id: UUID, include_fields: bool = False):
             summary="How a bulk sync can write into this connection")
 def bulk_destination(request, id: UUID):
     return {"data": services.destination_offer(connection_of(request, id))}
+
+
+# ---- schedules ----------------------------------------------------------------------
+
+
+class BulkScheduleOut(Schema):
+    """BulkBulkSyncSchedule (camelCase, as Polytomic answers it)."""
+
+    frequency: str
+    minute: str | None = None
+    hour: str | None = None
+    dayOfWeek: str | None = None  # noqa: N815
+    dayOfMonth: str | None = None  # noqa: N815
+    month: str | None = None
+    isDefault: bool  # noqa: N815
+    syncId: str  # noqa: N815
+    syncMode: str  # noqa: N815
+    selectiveMode: str  # noqa: N815
+    schemas: list[str]
+    createdAt: datetime | None = None  # noqa: N815
+    updatedAt: datetime | None = None  # noqa: N815
+    createdBy: str | None = None  # noqa: N815
+    updatedBy: str | None = None  # noqa: N815
+
+
+class BulkScheduleBody(Schema):
+    schedule: dict[str, Any]
+
+
+def schedule_of(sync, schedule_id) -> BulkSchedule:
+    return get_object_or_404(BulkSchedule, pk=schedule_id, sync=sync)
+
+
+@router.get("/bulk/syncs/{sync_id}/schedules", response={200: ListEnvelope(BulkScheduleOut), **ERRORS},
+            summary="The bulk sync's schedules: its default one first")
+def list_schedules(request, sync_id: UUID):
+    sync = sync_of(request, sync_id)
+    return {"data": [schedules.default_out(sync)] + [schedules.out(s) for s in sync.additional_schedules.all()]}
+
+
+@router.post("/bulk/syncs/{sync_id}/schedules", response={200: Envelope(BulkScheduleOut), **ERRORS},
+             summary="Add a schedule to the bulk sync (the others stay)")
+def create_schedule(request, sync_id: UUID, payload: BulkScheduleBody):
+    sync = sync_of(request, sync_id)
+    schedule = schedules.save(sync, schedules.clean(sync, payload.model_dump()), user=request.auth.created_by)
+    return {"data": schedules.out(schedule)}
+
+
+@router.get("/bulk/syncs/{sync_id}/schedules/{schedule_id}", response={200: Envelope(BulkScheduleOut), **ERRORS})
+def get_schedule(request, sync_id: UUID, schedule_id: UUID):
+    return {"data": schedules.out(schedule_of(sync_of(request, sync_id), schedule_id))}
+
+
+@router.put("/bulk/syncs/{sync_id}/schedules/{schedule_id}", response={200: Envelope(BulkScheduleOut), **ERRORS},
+            summary="Replace one of the bulk sync's schedules")
+def update_schedule(request, sync_id: UUID, schedule_id: UUID, payload: BulkScheduleBody):
+    sync = sync_of(request, sync_id)
+    schedule = schedule_of(sync, schedule_id)
+    schedule = schedules.save(sync, schedules.clean(sync, payload.model_dump()), schedule, user=request.auth.created_by)
+    return {"data": schedules.out(schedule)}
+
+
+@router.delete("/bulk/syncs/{sync_id}/schedules/{schedule_id}", response={200: None, **ERRORS})
+def delete_schedule(request, sync_id: UUID, schedule_id: UUID):
+    schedule_of(sync_of(request, sync_id), schedule_id).delete()
+    return HttpResponse(status=200)

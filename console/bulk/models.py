@@ -110,3 +110,29 @@ class BulkSchemaExecution(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class BulkSchedule(models.Model):
+    """A schedule of a bulk sync besides its default one (BulkSync.schedule), e.g. a weekly
+    full resync beside an hourly incremental run. `schedule` holds the cron parts as the
+    default schedule does; `sync_mode` (normal, refetch, resync, rebuild) says how its runs
+    read, and `schemas` which objects they copy (empty: every enabled one)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sync = models.ForeignKey(BulkSync, on_delete=models.CASCADE, related_name="additional_schedules")
+    schedule = models.JSONField(default=dict)
+    sync_mode = models.CharField(max_length=20, default="normal")
+    selective_mode = models.CharField(max_length=30, default="none")
+    schemas = models.JSONField(default=list, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -28,7 +28,7 @@ from integrations.base import ConnectorError
 from integrations.warehouses.destinations import BackgroundWriter
 
 from .models import BulkExecution, BulkSchemaExecution, BulkSync
-from . import schema_settings
+from . import schedules, schema_settings
 from .services import open_destination, selected_columns, source_module
 
 logger = logging.getLogger(__name__)
@@ -256,6 +256,20 @@ class BulkRuns(lifecycle.Lifecycle):
         elif execution.status == ExecutionStatus.CANCELED:
             emit_event(execution, "bulk_sync.canceled")
         self.plan_next_run(execution)
+
+    def dispatch_due(self, now=None) -> int:
+        """Start the runs of the other schedules whose time has come, then those of default schedules
+        (a resync due at the same time as an incremental run covers it)."""
+        now = now or timezone.now()
+        started = 0
+        for schedule in schedules.due(now):
+            try:
+                start_execution(schedule.sync, trigger="schedule", **schedules.run_options(schedule))
+                started += 1
+            except AlreadyRunning:
+                logger.info("Bulk sync %s is due by schedule %s but still running; skipped this time",
+                            schedule.sync_id, schedule.pk)
+        return started + super().dispatch_due(now)
 
     def interrupted(self, execution, now):
         """A resumed run reads again from the cursors, which move only when an object is done."""

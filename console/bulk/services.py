@@ -26,7 +26,7 @@ from integrations.base import Column, ConnectorError
 from integrations.files import FILES_OFF
 from integrations.warehouses.destinations import DELETE_MODES, DESTINATIONS, get_destination
 
-from . import schema_settings
+from . import schedules, schema_settings
 from .models import BulkSync
 
 SOURCES = registry.bulk_sources()
@@ -195,6 +195,7 @@ def set_active(sync: BulkSync, active: bool, user=None) -> BulkSync:
     sync.updated_by = user
     sync.next_run_at = planned_run(sync)
     sync.save(update_fields=["active", "updated_by", "next_run_at", "updated_at"])
+    schedules.replan(sync)
     return sync
 
 
@@ -221,7 +222,7 @@ def bulk_sync_data(sync: BulkSync) -> dict:
         "source_configuration": sync.source_configuration,
         "destination_configuration": sync.destination_configuration,
         "default_schedule": sync.schedule,
-        "additional_schedules": [],
+        "additional_schedules": schedules.additional_out(sync),
         "automatically_add_new_fields": sync.automatically_add_new_fields,
         "automatically_add_new_objects": sync.automatically_add_new_objects,
         "normalize_names": sync.normalize_names,
@@ -320,7 +321,7 @@ def clean(organization, data: dict, sync: BulkSync | None = None) -> dict:
     if mode not in MODES:
         raise field_error("mode", f"must be one of {', '.join(MODES)}")
     if data.get("additional_schedules"):
-        raise field_error("additional_schedules", "are not supported yet; use default_schedule")
+        raise field_error("additional_schedules", "are managed at /api/bulk/syncs/{id}/schedules")
     values = {
         "name": name.strip(),
         "mode": mode,
