@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from console.bulk.models import BulkSync
 from console.bulk.runs import bulk_runs
+from console.connections import sharing
 from console.crypto import encrypt_json
 from console.datamodels.models import DataModel
 from console.engine.lifecycle import NotCancelable
@@ -27,6 +28,10 @@ class NotAMember(Exception):
 
 class HasKey(Exception):
     """The user already holds an active key in the organization."""
+
+
+class SharesConnections(Exception):
+    """Other organizations use copies of its connections."""
 
 
 def create_organization(name: str, **sso) -> Organization:
@@ -64,6 +69,11 @@ def saved(organization: Organization) -> Organization:
 
 def delete_organization(organization: Organization):
     """Cancels its active runs, then removes everything it owns, and the users who belong nowhere else."""
+    lent = sharing.shared_elsewhere(organization).select_related("organization")
+    if lent.exists():
+        names = ", ".join(sorted({copy.organization.name for copy in lent}))
+        raise SharesConnections(f"Its connections are shared with {names}; delete those shared connections "
+                                "first.")
     for runs in (sync_runs, bulk_runs):
         for execution in runs.model.objects.filter(sync__organization=organization, status__in=ACTIVE_STATUSES):
             try:

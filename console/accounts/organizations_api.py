@@ -95,7 +95,10 @@ def update_organization(request, id: UUID, payload: OrganizationIn):
 def delete_organization(request, id: UUID):
     organization = partner_organization(request, id)
     request.organization = None  # nothing is left to record the deletion in
-    organizations.delete_organization(organization)
+    try:
+        organizations.delete_organization(organization)
+    except organizations.SharesConnections as lent:
+        raise ApiError(409, str(lent), key="conflict") from None
     return HttpResponse(status=200)
 
 

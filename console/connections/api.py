@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from console.access.rules import visible
-from console.access.rules import visible
 from console.accounts import redirect_urls
 from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
@@ -52,6 +51,25 @@ class ConnectionOut(Schema):
     updated_at: datetime
     created_by: Actor | None = None
     api_calls_last_24_hours: int | None = None
+
+
+class ListedConnection(Schema):
+    """A connection as GET answers it (the SDK's ConnectionResponseSchema)."""
+
+    id: str
+    name: str
+    organization_id: str
+    type: TypeRef
+    configuration: dict
+    status: str
+    status_error: str | None = None
+    saved: bool = True
+    policies: list[str] = []
+    created_at: datetime
+    updated_at: datetime
+    created_by: Actor | None = None
+    api_calls_last_24_hours: int | None = None
+    parent_connection_id: str | None = None  # a shared copy's parent, in the organization that owns it
 
 
 class CreatedConnection(ConnectionOut):
@@ -157,6 +175,7 @@ def connection_row(connection: Connection, auth_url: str | None = None) -> dict:
         "updated_at": connection.updated_at,
         "created_by": {"id": str(user.id), "name": user.email, "type": "user"} if user else None,
         "api_calls_last_24_hours": usage.calls_last_24_hours(connection.pk),
+        "parent_connection_id": str(connection.parent_id) if connection.parent_id else None,
         "auth_url": auth_url,
     }
 
@@ -166,6 +185,11 @@ def invalid(error: services.ConfigurationInvalid) -> ApiError:
     first = errors[0]
     return ApiError(400, f"{first['field']}: {first['message']}", key="validation_error",
                     metadata={"errors": errors})
+
+
+def shared_read_only(error: services.SharedReadOnly) -> ApiError:
+    refused = invalid(error)
+    return ApiError(403, refused.message, key="shared_connection", metadata=refused.metadata)
 
 
 def own_connection(request, connection_id) -> Connection:
@@ -245,7 +269,7 @@ def type_parameter_values(request, type_id: str, payload: ParameterValuesIn):
 # ---- connections -----------------------------------------------------------------
 
 
-@router.get("/connections", response={200: ListEnvelope(ConnectionOut), **ERRORS})
+@router.get("/connections", response={200: ListEnvelope(ListedConnection), **ERRORS})
 def list_connections(request):
     connections = visible(request, services.organization_connections(request.auth.organization), "connection")
     connections = connections.select_related("created_by")
@@ -270,6 +294,8 @@ def test_connection(request, payload: TestIn):
     try:
         services.test_configuration(request.auth.organization, payload.type, payload.configuration,
                                     connection_id=payload.connection_id)
+    except services.SharedReadOnly as error:
+        raise shared_read_only(error) from None
     except services.ConfigurationInvalid as error:
         raise invalid(error) from None
     except ConnectorError as error:
@@ -277,7 +303,7 @@ def test_connection(request, payload: TestIn):
     return HttpResponse(status=200)
 
 
-@router.get("/connections/{connection_id}", response={200: Envelope(ConnectionOut), **ERRORS})
+@router.get("/connections/{connection_id}", response={200: Envelope(ListedConnection), **ERRORS})
 def get_connection(request, connection_id: UUID):
     return {"data": connection_row(own_connection(request, connection_id))}
 
@@ -292,6 +318,8 @@ def update_connection(request, connection_id: UUID, payload: ConnectionUpdate):
         connection = services.update_connection(
             connection, name=payload.name, configuration=payload.configuration, type_id=payload.type,
             validate=payload.validate_, reconnect=payload.reconnect)
+    except services.SharedReadOnly as error:
+        raise shared_read_only(error) from None
     except services.ConfigurationInvalid as error:
         raise invalid(error) from None
     return {"data": connection_row(connection, auth_url_for(request, connection, redirect_url))}

@@ -39,6 +39,9 @@ class Connection(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A shared copy: another organization's connection, used with its owner's settings and secrets.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="shared_copies")
 
     class Meta:
         ordering = ["name", "id"]

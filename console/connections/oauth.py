@@ -84,6 +84,9 @@ def endpoint_url(kind: ConnectionType, endpoint, config: dict) -> str:
 def authorization_url(connection: Connection, *, callback_url: str, user=None, bind_session=False,
                       redirect_url: str = "") -> str:
     """Where to send the person to consent; records the state that the callback will expect."""
+    if connection.parent_id:
+        raise ConnectionFailed(f"{connection.name!r} is shared with this organization; only the organization "
+                               "that owns it can authorize it again.")
     kind = stored.connection_type(connection.type)
     spec = kind.oauth
     if spec is None:
@@ -233,9 +236,10 @@ def renew_token(connection: Connection, stale_token: str | None, deadline: float
         tokens = tokens_from(kind, request_token(kind, config, grant(kind, config), deadline))
         connection.secrets = {**connection.secrets, **tokens}
         return stored.connection_config(connection)
+    owner = stored.holder(connection)  # a shared copy renews its parent's token
     try:
-        with renewal_lock(connection.pk, seconds_until(deadline, RENEWAL_WAIT)), transaction.atomic():
-            locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        with renewal_lock(owner.pk, seconds_until(deadline, RENEWAL_WAIT)), transaction.atomic():
+            locked = Connection.objects.select_for_update().get(pk=owner.pk)
             config = stored.connection_config(locked)
             if fresh(config) and config["oauth_access_token"] != stale_token:
                 return config
@@ -246,7 +250,7 @@ def renew_token(connection: Connection, stale_token: str | None, deadline: float
             return stored.connection_config(locked)
     except NeedsReconnect as error:
         error.args = (stored.without_secrets(str(error), connection),)
-        stored.mark_needs_reconnect(connection.pk, str(error))
+        stored.mark_needs_reconnect(owner.pk, str(error))
         raise
 
 

@@ -29,6 +29,7 @@ from .stored import (  # noqa: F401 (store_tokens: part of the services' API)
     ConfigurationInvalid,
     connection_config,
     connection_type,
+    holder,
     set_status,
     store_tokens,
     without_secrets,
@@ -37,6 +38,16 @@ from .stored import (  # noqa: F401 (store_tokens: part of the services' API)
 TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
 # Kept by the console itself (tokens and what the token response said); never accepted as input.
 TOKEN_KEYS = ("oauth_access_token", "oauth_token_expiry")
+
+
+class SharedReadOnly(ConfigurationInvalid):
+    """A shared copy is changed only through its parent, in the organization that owns it."""
+
+    def __init__(self, connection: Connection):
+        owner = connection.parent.organization.name
+        why = f"is shared with this organization by {owner!r}; only {owner!r} can change its settings or credentials"
+        super().__init__([("connection", why)])
+        self.sentence = f"This connection {why}."
 
 
 class ConnectionInUse(Exception):
@@ -174,7 +185,7 @@ def item_identity(field, item: dict) -> str:
 def visible_configuration(connection: Connection) -> dict:
     """The configuration as the API and the console show it: non-secret fields, and arrays
     whose items hold secrets with those keys masked. Secret fields stay out."""
-    shown = dict(connection.configuration)
+    shown = dict(holder(connection).configuration)
     kind = catalogue.get(connection.type)
     masked_fields = [f for f in kind.fields if f.secret_keys] if kind else []
     config = connection_config(connection) if masked_fields else {}
@@ -209,6 +220,8 @@ def create_connection(organization, *, name: str, type_id: str, configuration, u
 
 def update_connection(connection: Connection, *, name: str, configuration, type_id: str | None = None,
                       validate: bool = True, reconnect: bool = False) -> Connection:
+    if connection.parent_id:
+        raise SharedReadOnly(connection)
     kind = offered_type(connection.type)
     if type_id and type_id != connection.type:
         raise ConfigurationInvalid([("type", f"cannot change from {connection.type} to {type_id}; "
@@ -333,6 +346,8 @@ def test_configuration(organization, type_id, configuration, connection_id=None)
     stored = None
     if connection_id:
         stored = Connection.objects.get(pk=connection_id, organization=organization)
+        if stored.parent_id:  # its secrets would go wherever the submitted settings point
+            raise SharedReadOnly(stored)
     plain, secrets = clean_configuration(kind, configuration, stored=stored)
     unsaved = Connection(organization=organization, name="test", type=kind.id, configuration=plain)
     unsaved.secrets = secrets

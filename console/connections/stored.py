@@ -20,9 +20,15 @@ class ConfigurationInvalid(Exception):
         self.errors = errors
 
 
+def holder(connection: Connection) -> Connection:
+    """The connection whose settings and secrets this one uses: its parent when it is a shared copy."""
+    return connection.parent if connection.parent_id else connection
+
+
 def connection_config(connection: Connection) -> dict:
     """Plain and secret configuration merged, for integrations only (never for output)."""
-    return {**connection.configuration, **connection.secrets}
+    source = holder(connection)
+    return {**source.configuration, **source.secrets}
 
 
 def connection_type(type_id) -> ConnectionType:

@@ -9,7 +9,7 @@ from integrations import catalogue
 from integrations.base import ConnectorError
 from integrations.files import FILES_OFF
 
-from . import oauth, services, usage
+from . import oauth, services, sharing, usage
 from .forms import ConnectionForm
 from .models import Connection, ConnectionStatus
 
@@ -61,7 +61,7 @@ def connection_detail(request, connection_id):
     kind = services.connection_type(connection.type)
     return render(request, "connections/detail.html", {
         **status_context(connection), "rows": configuration_rows(kind, connection),
-        "parameter_fields": kind.parameter_fields,
+        "parameter_fields": kind.parameter_fields, **sharing_context(connection),
         "usage": usage.usage(connection) if kind.kind == "api" else None,
     })
 
@@ -84,6 +84,9 @@ def connection_test(request, connection_id):
 @organization_required
 def connection_edit(request, connection_id):
     connection = own_connection(request, connection_id)
+    if connection.parent_id:
+        messages.error(request, services.SharedReadOnly(connection).sentence)
+        return redirect("connections:detail", connection.pk)
     kind = services.connection_type(connection.type)
     form = ConnectionForm(kind, request.POST or None, connection=connection)
     if request.method == "POST" and form.is_valid():
@@ -182,17 +185,24 @@ def status_context(connection: Connection, tested=False) -> dict:
     return {
         "connection": connection,
         "kind": kind,
-        "uses_oauth": kind.uses_oauth(config),
+        "uses_oauth": kind.uses_oauth(config) and not connection.parent_id,  # a shared copy is authorized by its owner
         "statuses": ConnectionStatus,
         "tested": tested,
         "authorize_url": reverse("connections:authorize", args=[connection.pk]),
     }
 
 
+def sharing_context(connection: Connection) -> dict:
+    """Who shares this connection with the organization, or whom the organization shares it with."""
+    if connection.parent_id:
+        return {"shared_by": connection.parent.organization.name, "copies": []}
+    return {"shared_by": None, "copies": list(sharing.shared_copies(connection))}
+
+
 def configuration_rows(kind, connection: Connection) -> list[dict]:
     """What the detail page shows: plain values (secret item keys masked), and for secrets
     only whether one is stored."""
-    stored = connection.secrets
+    stored = services.connection_config(connection)
     visible = services.visible_configuration(connection)
     rows = []
     for field in kind.fields:
