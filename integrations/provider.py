@@ -50,6 +50,10 @@ def no_configuration(object_id) -> list[ConfigField]:
     return []
 
 
+def no_configuration_problems(connection: dict, configuration: dict) -> list[tuple[str, str]]:
+    return []
+
+
 @dataclass(frozen=True)
 class Creation:
     """How a provider makes a new target object: the properties asked for, the
@@ -69,6 +73,8 @@ class Targets:
     fields: Callable[..., list[TargetField]]  # (session, object_id, properties=None)
     sentence: Callable[[TargetObject, str, str | None], str] | None = None
     configuration_fields: Callable[[str | None], list[ConfigField]] = no_configuration
+    # (the connection's plain configuration, the sync's) -> [(option, why)] the fields cannot say
+    configuration_problems: Callable[[dict, dict], list[tuple[str, str]]] = no_configuration_problems
     accepts_new_fields: bool = False  # any field name may be mapped
     creation: Creation | None = None
 

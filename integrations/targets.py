@@ -106,6 +106,10 @@ def target_configuration_fields(type_id: str, object_id: str | None) -> list[Con
     return targets_of(type_id).configuration_fields(object_id)
 
 
+def target_configuration_problems(type_id: str, connection: dict, configuration: dict) -> list[tuple[str, str]]:
+    return targets_of(type_id).configuration_problems(connection, configuration)
+
+
 def accepts_new_fields(type_id: str) -> bool:
     return targets_of(type_id).accepts_new_fields
 

@@ -100,6 +100,11 @@ def choose_object(b: Builder):
             b.target_fields, _ = targets.fields(b.connection, b.obj.id)
 
 
+def shown_option(value):
+    """An option's value as its input shows it: a list of names as "a, b"."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
 def choose_mode(b: Builder, sync):
     draft = b.draft
     b.modes = [(m, discovery.MODE_LABELS.get(m.id, m.id)) for m in b.obj.modes]
@@ -108,7 +113,7 @@ def choose_mode(b: Builder, sync):
     b.writable_fields = [f for f in b.target_fields if f.createable or f.updateable]
     b.free_fields = targets.accepts_new_fields(b.connection)
     b.configuration = [
-        (option, draft.configuration.get(option.name, option.default))
+        (option, shown_option(draft.configuration.get(option.name, option.default)))
         for option in targets.configuration_fields(b.connection, None if draft.creating else b.obj.id)
     ]
     if b.mode is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from croniter import croniter
 from django.db import transaction
 
+from console import egress
 from console.api.errors import ApiError, field_error
 from console.connections.models import Connection
 from console.datamodels.models import DataModel, ModelField
@@ -685,6 +686,8 @@ def clean_configuration(target: Target, configuration) -> dict:
             value = int(value)
         elif option.type == "boolean" and not isinstance(value, bool):
             raise field_error(path, "must be true or false")
+        elif option.type == "array":
+            value = names_list(path, value)
         elif option.type == "string":
             value = str(value)
             if option.choices and value and value not in option.choices:
@@ -693,7 +696,22 @@ def clean_configuration(target: Target, configuration) -> dict:
     for option in options.values():
         if option.name not in cleaned and option.default is not None:
             cleaned[option.name] = option.default
+    for key, message in targets.configuration_problems(target.connection, cleaned):
+        raise field_error(f"target.configuration.{key}", message)
+    for option in options.values():
+        refused = option.address == "url" and cleaned.get(option.name) and egress.url_problem(cleaned[option.name])
+        if refused:
+            raise field_error(f"target.configuration.{option.name}", refused)
     return cleaned
+
+
+def names_list(path, value) -> list[str]:
+    """A list of names, given as a list of strings or as "a, b"."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise field_error(path, "must be a list of names, e.g. [\"internal_id\"]")
+    return [name.strip() for name in value if name.strip()]
 
 
 def clean_schedule(organization, schedule, sync=None) -> dict:

@@ -141,6 +141,10 @@ def configuration_fields(connection, object_id):
     return discovery.target_configuration_fields(connection.type, object_id)
 
 
+def configuration_problems(connection, configuration: dict) -> list[tuple[str, str]]:
+    return discovery.target_configuration_problems(connection.type, connection.configuration, configuration)
+
+
 def accepts_new_fields(connection) -> bool:
     return discovery.accepts_new_fields(connection.type)
 

@@ -1,6 +1,6 @@
-"""HTTP API: any JSON endpoint. Records are sent to `url` with `method`; headers and
-authentication come from the configuration. Model-sync target only; no sandbox emulation
-(tests point it at a local receiver)."""
+"""HTTP API: any JSON endpoint. Records are sent to `url` with `method` (options.py holds
+the request options a sync may override); headers and authentication come from the
+configuration. Model-sync target only; no sandbox emulation (tests point it at a local receiver)."""
 
 import httpx
 
@@ -8,6 +8,7 @@ from integrations.base import ConfigField, ConnectionFailed
 from integrations.connection_types import BearerAuth, required_when
 from integrations.provider import Provider
 
+from . import options
 from .targets import TARGETS
 from .writer import make_writer
 
@@ -17,9 +18,8 @@ class HttpApi(Provider):
     name = "HTTP API"
     description = "Send rows as JSON to an HTTP endpoint of your own."
     fields = (
-        ConfigField("url", "URL", required=True, address="url",
-                    description="Where records are sent, e.g. https://example.com/hooks/users"),
-        ConfigField("method", "Method", choices=("POST", "PUT", "PATCH"), default="POST"),
+        options.URL,
+        options.METHOD,
         ConfigField("headers", "Headers", type="array", secret_keys=("value",),
                     description="Extra request headers, one {\"name\", \"value\"} each. Values are stored "
                                 "encrypted and shown masked."),
@@ -33,16 +33,17 @@ class HttpApi(Provider):
         ConfigField("token", "Bearer token", secret=True),
         ConfigField("header_name", "Header name", description="For header authentication, e.g. X-Api-Key."),
         ConfigField("header_value", "Header value", secret=True, description="For header authentication."),
+        options.EXCLUDE, options.BATCH, options.BATCH_SIZE, options.BATCH_FORMAT, options.BATCH_KEY,
     )
     labels = {"auth_method": {"none": "None", "basic": "Basic (username and password)", "bearer": "Bearer token",
-                              "header": "A header carrying a key"}}
+                              "header": "A header carrying a key"}, **options.LABELS}
     items = {"headers": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
                          "additionalProperties": False}}
     targets = TARGETS
     writer = staticmethod(make_writer)
 
     def validate(self, config: dict):
-        problems = []  # the URLs' schemes and hosts are the egress policy's to check
+        problems = options.problems(config)  # the URLs' schemes and hosts are the egress policy's to check
         for index, header in enumerate(config.get("headers") or []):
             if not isinstance(header, dict) or not header.get("name"):
                 problems.append((f"headers.{index}", "must be an object with a name and a value"))
@@ -57,6 +58,8 @@ class HttpApi(Provider):
     def normalize(self, config: dict) -> dict:
         if isinstance(config.get("fields"), list):
             config["fields"] = [str(name).strip() for name in config["fields"] if str(name).strip()]
+        if config.get("exclude_attributes") is not None:
+            config["exclude_attributes"] = options.attribute_names(config["exclude_attributes"])
         return config
 
     def api_url(self, config: dict, sandbox_url: str = "") -> str:

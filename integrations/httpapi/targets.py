@@ -1,6 +1,7 @@
 """HTTP API target: the one endpoint the connection is configured with.
 
-Object id: "endpoint". Records go out as JSON objects whose keys are the mapped
+Object id: "endpoint". A sync may set its own request options (options.SYNC_FIELDS),
+which override the connection's. Records go out as JSON objects whose keys are the mapped
 target field ids, so any field name may be mapped (accepts_new_fields); fields the
 connection lists in its configuration (`fields`) are offered in the builder.
 """
@@ -8,6 +9,8 @@ connection lists in its configuration (`fields`) are offered in the builder.
 from integrations.base import STRING, TargetField, TargetObject
 from integrations.provider import Targets
 from integrations.targets import mode
+
+from . import options
 
 LABEL = "HTTP API"
 OBJECT_ID = "endpoint"
@@ -23,7 +26,7 @@ def endpoint_modes():
 
 def objects(session):
     method = (session.config.get("method") or "POST").upper()
-    url = session.config.get("url") or session.config.get("endpoint") or "the configured endpoint"
+    url = session.config.get("url") or "the configured endpoint"
     return [TargetObject(OBJECT_ID, f"{method} {url}", endpoint_modes())]
 
 
@@ -45,4 +48,15 @@ def sentence(obj, mode_id, identity):
     return f"Send new and changed rows to {obj.name}{matched}"
 
 
-TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence, accepts_new_fields=True)
+def configuration_fields(object_id):
+    return list(options.SYNC_FIELDS)
+
+
+def configuration_problems(connection: dict, configuration: dict) -> list[tuple[str, str]]:
+    """A sync's request options checked with the connection's they combine with."""
+    chosen = {**connection, **{k: v for k, v in configuration.items() if v not in (None, "", [])}}
+    return [(name, why) for name, why in options.problems(chosen) if name in configuration or name == "batch_key"]
+
+
+TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence, accepts_new_fields=True,
+                  configuration_fields=configuration_fields, configuration_problems=configuration_problems)

@@ -24,11 +24,14 @@ def rows(n):
             for i in range(n)]
 
 
-def test_one_request_per_record_without_batching(writer_for, inspector, sink):
-    writer = writer_for("httpapi", "endpoint", mode="append",
-                        configuration={"url": f"{sink}/hooks/users", "method": "PUT",
-                                       "headers": "X-Source:polytomic, X-Env:test",
-                                       "exclude_attributes": ["secret_note"]})
+def test_one_request_per_record_without_batching(session_for, inspector, sink):
+    from integrations.base import WriteSpec
+    from integrations.httpapi.writer import make_writer
+
+    session = session_for("httpapi", {"headers": [{"name": "X-Source", "value": "polytomic"},
+                                                  {"name": "X-Env", "value": "test"}]})
+    writer = make_writer(session, WriteSpec("endpoint", "append", configuration={
+        "url": f"{sink}/hooks/users", "method": "PUT", "exclude_attributes": ["secret_note"]}))
     outcomes = writer.write(rows(3))
     assert [o.ok for o in outcomes] == [True, True, True]
     assert [o.target_id for o in outcomes] == ["1", "2", "3"]  # the sink answers {"id": ...}
@@ -91,9 +94,10 @@ def test_seed_004_manual_salesloft_destination(session_for, sandbox, inspector):
     from integrations.httpapi.writer import make_writer
 
     session = session_for("httpapi", {"url": f"{sandbox.url}/salesloft/v2/account_upserts", "method": "POST",
-                                      "auth_method": "bearer", "token": "sandbox-api-key"})
+                                      "auth_method": "bearer", "token": "sandbox-api-key",
+                                      "headers": [{"name": "X-Request-Source", "value": "polytomic"}]})
     upserts = make_writer(session, WriteSpec("endpoint", "updateOrCreate", "domain", configuration={
-        "headers": "X-Request-Source:polytomic", "exclude_attributes": "internal_score"}))
+        "exclude_attributes": "internal_score"}))
     outcomes = upserts.write([
         record("acme.example", upsert_key="domain", name="Acme", domain="acme.example", internal_score=9),
         record("globex.example", upsert_key="domain", name="Globex", domain="globex.example", internal_score=3),
@@ -111,3 +115,19 @@ def test_seed_004_manual_salesloft_destination(session_for, sandbox, inspector):
     assert renamed.ok
     assert {a["domain"]: a for a in inspector.docs("salesloft", "accounts")}["acme.example"]["name"] == \
         "Acme Corporation"
+
+
+def test_a_value_in_the_url_stays_in_its_path_segment(writer_for, inspector, sink):
+    writer = writer_for("httpapi", "endpoint", mode="append",
+                        configuration={"url": f"{sink}/items/{{id}}", "method": "DELETE"})
+    [planned], refused = writer.requests([record("x", id="@evil.example/../x?y#z")])
+    assert refused == {}
+    assert planned.url == f"{sink}/items/%40evil.example%2F..%2Fx%3Fy%23z" and planned.content is None
+    assert [o.ok for o in writer.write([record("x", id="@evil.example/../x?y#z")])] == [True]
+    [seen] = received(inspector)
+    assert (seen["method"], seen["path"]) == ("DELETE", "/items/@evil.example/../x?y#z")  # decoded by the sink
+
+
+def test_a_placeholder_in_the_host_is_refused(writer_for, sink):
+    with pytest.raises(ConnectorError, match="never in its host"):
+        writer_for("httpapi", "endpoint", configuration={"url": "http://{tenant}.example.com/items"})
