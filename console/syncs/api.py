@@ -13,7 +13,7 @@ from console.access.rules import visible
 from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, PagedEnvelope
 
-from . import services
+from . import sample_requests, services
 from .models import Sync
 
 router = Router(tags=["Model syncs"])
@@ -214,6 +214,39 @@ class ActivateOut(Schema):
     active: bool
 
 
+class DryRunIn(Schema):
+    rows: int = sample_requests.SAMPLE_ROWS
+
+
+class SampleRequest(Schema):
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None = None
+    rows: list[int] = []
+
+
+class SkippedRow(Schema):
+    row: int
+    error: str
+
+
+class DryRunOut(Schema):
+    requests: list[SampleRequest]
+    skipped: list[SkippedRow]
+
+
+class TestSendIn(Schema):
+    row: int = 0
+
+
+class TestSendOut(Schema):
+    row: int
+    request: SampleRequest
+    status: int
+    reason: str
+
+
 def body(payload) -> dict:
     return payload.model_dump(exclude_none=True)
 
@@ -294,3 +327,17 @@ def activate_sync(request, id: UUID, payload: ActivateIn):
     sync = services.set_active(sync_of(request, id), payload.active, user=request.auth.created_by,
                                confirmation=payload.confirm_redaction)
     return {"data": {"id": str(sync.pk), "active": sync.active}}
+
+
+@router.post("/syncs/{id}/dry_run", response={200: Envelope(DryRunOut), **ERRORS})
+def dry_run(request, id: UUID, payload: DryRunIn | None = None):
+    """The requests an HTTP API target would be sent for the model's first rows; nothing is sent."""
+    rows = payload.rows if payload is not None else sample_requests.SAMPLE_ROWS
+    return {"data": sample_requests.preview(sync_of(request, id), rows)}
+
+
+@router.post("/syncs/{id}/test_send", response={200: Envelope(TestSendOut), **ERRORS})
+def test_send(request, id: UUID, payload: TestSendIn | None = None):
+    """Sends one sample row to an HTTP API target; the answer's status and reason, never its body."""
+    row = payload.row if payload is not None else 0
+    return {"data": sample_requests.send_test(sync_of(request, id), row)}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import request_views, views
 
 app_name = "syncs"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("/<uuid:sync_id>/edit", views.sync_edit, name="edit"),
     path("/<uuid:sync_id>/activate", views.sync_activate, name="activate"),
     path("/<uuid:sync_id>/delete", views.sync_delete, name="delete"),
+    path("/<uuid:sync_id>/requests", request_views.sync_requests, name="requests"),
+    path("/<uuid:sync_id>/test_send", request_views.sync_test_send, name="test_send"),
 ]
