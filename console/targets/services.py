@@ -9,6 +9,7 @@ from dataclasses import asdict
 from django.utils import timezone
 
 from console.connections import probes
+from console.connections.stored import holder
 from integrations import targets as discovery
 from integrations.base import ConnectorError, CreationProperty, Mode, TargetField, TargetObject
 
@@ -142,7 +143,7 @@ def configuration_fields(connection, object_id):
 
 
 def configuration_problems(connection, configuration: dict) -> list[tuple[str, str]]:
-    return discovery.target_configuration_problems(connection.type, connection.configuration, configuration)
+    return discovery.target_configuration_problems(connection.type, holder(connection).configuration, configuration)
 
 
 def accepts_new_fields(connection) -> bool:
