@@ -17,6 +17,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 ADMIN_AREAS = [
     r"^/api/connections(/test)?$",
     r"^/api/connections/[^/]+$",
+    r"^/api/connections/[^/]+/proxy/settings$",
     r"^/api/connection_types/[^/]+/parameter_values$",
     r"^/api/webhooks",
     r"^/api/notifications",

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "console.access",
     "console.schemas",
     "console.queries",
+    "console.proxy",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ from console.connections.sharing_api import router as sharing_router
 from console.connections.probes import ProbesBusy
 from console.datamodels.api import router as models_router
 from console.engine.api import router as engine_router
+from console.proxy.api import router as proxy_router
 from console.queries.api import router as queries_router
 from console.schemas.api import router as schemas_router
 from console.syncs.api import router as syncs_router
@@ -49,6 +50,7 @@ api.add_router("", audit_router)
 api.add_router("", access_router)
 api.add_router("", schemas_router)
 api.add_router("", queries_router)
+api.add_router("", proxy_router)
 
 
 @api.exception_handler(ApiError)
