@@ -12,6 +12,7 @@ from console.api.errors import ApiError, field_error
 from console.api.schemas import ERRORS, Envelope, ListEnvelope
 
 from . import organizations
+from .api import OrganizationOut
 from .models import Organization
 from .partners import partner_organization
 
@@ -25,14 +26,6 @@ class OrganizationIn(Schema):
     sso_org_id: str | None = Field(None, max_length=200)
     client_id: str | None = Field(None, max_length=200)
     client_secret: str | None = Field(None, max_length=1000)
-
-
-class PartnerOrganization(Schema):
-    id: str
-    name: str
-    issuer: str | None = None
-    sso_domain: str | None = None
-    sso_org_id: str | None = None
 
 
 class NewKey(Schema):
@@ -65,25 +58,25 @@ def saved(change, *args, **fields) -> Organization:
                                                                              "message": "is taken"}]}) from None
 
 
-@router.get("/organizations", response={200: ListEnvelope(PartnerOrganization), **ERRORS},
+@router.get("/organizations", response={200: ListEnvelope(OrganizationOut), **ERRORS},
             summary="List organizations (partner key)")
 def list_organizations(request):
     return {"data": [organization_out(o) for o in Organization.objects.order_by("name")]}
 
 
-@router.post("/organizations", response={200: Envelope(PartnerOrganization), **ERRORS},
+@router.post("/organizations", response={200: Envelope(OrganizationOut), **ERRORS},
              summary="Create an organization (partner key)")
 def create_organization(request, payload: OrganizationIn):
     return {"data": organization_out(saved(organizations.create_organization, **checked(payload)))}
 
 
-@router.get("/organizations/{id}", response={200: Envelope(PartnerOrganization), **ERRORS},
+@router.get("/organizations/{id}", response={200: Envelope(OrganizationOut), **ERRORS},
             summary="Get an organization (partner key)")
 def get_organization(request, id: UUID):
     return {"data": organization_out(partner_organization(request, id))}
 
 
-@router.put("/organizations/{id}", response={200: Envelope(PartnerOrganization), **ERRORS},
+@router.put("/organizations/{id}", response={200: Envelope(OrganizationOut), **ERRORS},
             summary="Update an organization (partner key)")
 def update_organization(request, id: UUID, payload: OrganizationIn):
     organization = partner_organization(request, id)

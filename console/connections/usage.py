@@ -16,6 +16,8 @@ from console.engine.ratelimit import redis_client
 from integrations.base import CallCapReached, ConnectionFailed
 from integrations.clock import SYSTEM_CLOCK, Clock
 
+from .stored import holder
+
 logger = logging.getLogger(__name__)
 
 DAYS_SHOWN = 7
@@ -108,7 +110,7 @@ def calls_by_day(connection_id, clock: Clock = SYSTEM_CLOCK, days: int = DAYS_SH
 
 def usage(connection, clock: Clock = SYSTEM_CLOCK) -> dict:
     """What the connection spent and may spend: the last 24 h, each recent day and today's cap."""
-    config = connection.configuration
+    config = holder(connection).configuration  # a shared copy spends under its parent's budget setting
     by_day = calls_by_day(connection.pk, clock)
     cap = daily_cap(config)
     return {

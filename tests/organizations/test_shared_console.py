@@ -58,3 +58,13 @@ def test_the_child_cannot_edit_or_reconnect_it(child_console, copy):
     copy.refresh_from_db()
     copy.parent.refresh_from_db()
     assert copy.name == "Warehouse from Acme" and copy.parent.configuration["hostname"] == "db.acme.example"
+
+
+def test_a_copy_spends_under_its_parents_daily_budget(organization, copy):
+    from console.connections import usage
+
+    parent = Connection.objects.create(organization=organization, name="Acme Salesforce", type="salesforce",
+                                       configuration={"enforce_api_limits": True, "daily_api_calls": 3})
+    lent = sharing.share(parent, copy.organization)
+    report = usage.usage(lent)
+    assert (report["daily_api_calls"], report["enforced"], report["remaining_today"]) == (3, True, 3)
