@@ -23,7 +23,7 @@ ADMIN_AREAS = [
     r"^/api/notifications",
     r"^/api/organization/users",
     r"^/api/permissions/",
-    r"/sharing(/|$)",
+    r"/grants(/|$)",
     r"^/connections/",
     r"^/settings",
     r"^/audit",

@@ -15,5 +15,6 @@ urlpatterns = [
     path("syncs", include("console.syncs.urls")),
     path("bulk", include("console.bulk.urls")),
     path("audit", include("console.audit.urls")),
+    path("", include("console.access.urls")),
     path("", include("console.accounts.urls")),
 ]

@@ -48,7 +48,7 @@ def action_of(method: str, path: str) -> str:
     """The policy action (console/access/models.ACTIONS) a request performs."""
     if not is_acting(method, path):
         return "read"
-    if "/sharing" in path:
+    if "/grants" in path:
         return "apply_policy"
     if method == "DELETE" or path.endswith("/delete"):
         return "delete"
@@ -146,9 +146,8 @@ def refusal(principal: Principal, method: str, path: str) -> Refusal | None:
     list_kind = governed_list(path)
     if list_kind and (action == "read" or principal.allows_everywhere(action, list_kind)):
         return None  # the list shows only what the principal may read (visible)
-    if needed == Role.READ_ONLY and principal.custom_roles and any(
-            "read" in role.permissions for role in principal.custom_roles):
-        return None
+    if needed == Role.READ_ONLY and principal.allows_everywhere("read", "organization"):
+        return None  # a custom role or organization-wide policy that reads reads every page
     return Refusal(403, needed)
 
 

@@ -232,6 +232,30 @@ def set_user_roles(membership: Membership, role=None, role_ids=None) -> Membersh
     return membership
 
 
+def set_single_role(membership: Membership, choice: str) -> Membership:
+    """The console's choice of one role: a built-in role's name, a custom role's id, or "none"
+    (the member then does only what is granted on single objects)."""
+    if choice == "none":
+        with transaction.atomic():
+            try:
+                change_role(membership, "")
+            except LastAdmin as error:
+                raise ApiError(409, str(error), key="last_admin") from None
+            membership.custom_roles.clear()
+        return membership
+    if choice in BUILTIN_PERMISSIONS:
+        return set_user_roles(membership, role_ids=[str(builtin_roles(membership.organization)[choice].pk)])
+    return set_user_roles(membership, role_ids=[choice])
+
+
+def single_role(membership: Membership) -> str:
+    """What the console's role menu shows as chosen for a member (set_single_role's values)."""
+    if membership.role:
+        return membership.role
+    custom = membership.custom_roles.all()
+    return str(custom[0].pk) if custom else "none"
+
+
 def remove_user(membership: Membership):
     try:
         remove_member(membership)

@@ -78,10 +78,6 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
 
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
-
-
 class RedirectUrlsForm(forms.Form):
     MAX_ENTRIES = 50
 

@@ -6,11 +6,14 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from console.access import services as access
+from console.access.models import ACTIONS
+from console.api.errors import ApiError
 from console.throttle import client_ip, minutes, wait_seconds
 
 from . import known_device, services
 from .decorators import admin_required, organization_required
-from .forms import ApiKeyForm, MemberForm, RedirectUrlsForm, RoleForm, SignInForm, SignUpForm
+from .forms import ApiKeyForm, MemberForm, RedirectUrlsForm, SignInForm, SignUpForm
 from .middleware import SESSION_KEY
 from .models import ApiKey, Membership, Role
 
@@ -77,9 +80,9 @@ def settings_page(request, member_form=None, invited=None, redirect_form=None, s
         "accounts/settings.html",
         {
             "api_keys": request.organization.api_keys.select_related("created_by"),
-            "members": request.organization.memberships.select_related("user").order_by(
-                "user__email"
-            ),
+            "members": [(m, access.single_role(m)) for m in access.members(request.organization)],
+            "permission_roles": access.organization_roles(request.organization),
+            "actions": ACTIONS,
             "form": ApiKeyForm(),
             "member_form": member_form or MemberForm(),
             "redirect_form": redirect_form or RedirectUrlsForm(
@@ -121,13 +124,11 @@ def update_redirect_urls(request):
 @admin_required
 def change_member_role(request, membership_id):
     membership = get_object_or_404(Membership, pk=membership_id, organization=request.organization)
-    form = RoleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.change_role(membership, form.cleaned_data["role"])
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
-        except services.LastAdmin as error:
-            messages.error(request, str(error))
+    try:
+        access.set_single_role(membership, request.POST.get("role", ""))
+        messages.success(request, f"Changed the role of {membership.user.email}.")
+    except ApiError as error:
+        messages.error(request, error.message)
     return redirect("settings")
 
 

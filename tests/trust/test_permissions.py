@@ -1,11 +1,16 @@
 """The permission matrix: every API operation and every console URL, tried as the
-organization's admin, a member, a read-only member and an outsider.
+organization's admin, a member, a read-only member, an outsider, a member holding a custom
+role that reads ("custom") and one with no organization role granted a role on one sync ("granted").
 
 The expectations are written out here, apart from console/permissions.py:
 - read-only may read (GET) everything but the audit log, and change nothing;
 - members may also build and run (models, syncs, runs, bulk syncs);
 - only admins change connections, API keys, members and notifications;
-- an outsider (another organization's admin) gets 404 for this organization's objects.
+- an outsider (another organization's admin) gets 404 for this organization's objects;
+- "custom" (a custom role allowing read, or for a key an organization-wide policy) is read-only;
+- "granted" reads and runs the one sync (read, trigger) and lists syncs, models, connections and
+  bulk syncs (showing only that sync); other objects of those kinds are 404 to read, and every
+  other request is refused.
 "Allowed" means the answer is neither 401 nor 403 (a 400 for an empty body is fine).
 """
 
@@ -15,15 +20,17 @@ import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
+from console.access.services import create_policy, create_role, share
 from console.accounts.models import Membership, Role
 from console.accounts.services import add_member, create_api_key, sign_up
 from console.api.api import api as ninja_api
 from console.engine.models import Execution, ExecutionStatus
+from console.syncs.models import Sync
 from tests.trust.conftest import one_of_each
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["admin", "member", "read_only", "outsider"]
+ROLES = ["admin", "member", "read_only", "outsider", "custom", "granted"]
 
 # ---- what the test expects ---------------------------------------------------------
 
@@ -35,7 +42,7 @@ API_ADMIN_READS = [r"^/api/audit_events"]
 # partner routes: every organization's key is refused, whatever its role (tests/organizations tries partner keys)
 API_PARTNER_ONLY = [r"^/api/organizations(/|$)"]
 
-CONSOLE_ADMIN_CHANGES = [r"^/connections/", r"^/settings"]
+CONSOLE_ADMIN_CHANGES = [r"^/connections/", r"^/settings", r"/grants(/|$)"]
 CONSOLE_READING_POSTS = [r"^/models/preview$", r"^/signin$", r"^/signup$", r"^/signout$",
                          r"^/organizations/switch$"]
 CONSOLE_ACTING_GETS = [r"/new(/|$)", r"/edit$", r"/delete$", r"/authorize$"]
@@ -70,10 +77,28 @@ def console_needs(method, path) -> str:
 RANK = {"read_only": 0, "member": 1, "admin": 2}
 
 
-def expected(role, needed, names_an_object) -> str:
+GOVERNED_OBJECT = re.compile(r"^/(api/)?(syncs|models|connections|bulk/syncs|bulk)/[0-9a-f-]{36}(/|$)")
+GOVERNED_LIST = re.compile(r"^/(api/)?(syncs|models|connections|bulk/syncs|bulk)$")
+TRIGGERING = [r"/executions(/|$)", r"/runs/start$", r"/cancel$", r"/retry$"]
+
+
+def expected(role, needed, names_an_object, path="", sync_id="") -> str:
     if role == "outsider":
         return "not found" if names_an_object else "skip"
-    return "allowed" if RANK[role] >= RANK[needed] else "refused"
+    if role == "granted":
+        return granted_expected(needed != "read_only", path, str(sync_id))
+    rank = RANK["read_only" if role == "custom" else role]
+    return "allowed" if rank >= RANK[needed] else "refused"
+
+
+def granted_expected(acting, path, sync_id) -> str:
+    if GOVERNED_OBJECT.match(path):
+        if re.match(rf"^/(api/)?syncs/{sync_id}(/|$)", path):
+            return "allowed" if not acting or any_match(TRIGGERING, path) else "refused"
+        return "refused" if acting else "not found"
+    if path == "/api/health":
+        return "allowed"  # no key needed
+    return "allowed" if GOVERNED_LIST.match(path) and not acting else "refused"
 
 
 def verdict(status) -> str:
@@ -99,9 +124,19 @@ def world(organization, org_admin, settings):
         # their current organization is the shared one
         Membership.objects.filter(user=people[role]).exclude(organization=organization).delete()
     people["outsider"] = sign_up("outsider@example.com", "correct-horse-battery", "Globex")
+    readers = create_role(organization, "Readers", ["read"])
+    runners = create_role(organization, "Runners", ["read", "trigger"])
+    for role in ("custom", "granted"):
+        people[role] = sign_up(f"{role}@example.com", "correct-horse-battery", f"Own {role}")
+        Membership.objects.filter(user=people[role]).delete()
+        add_member(organization, people[role], "")
+    membership = Membership.objects.get(user=people["custom"])
+    membership.custom_roles.add(readers)
+    sync = Sync.objects.get(pk=ids["sync"])
+    grant = share(organization, "sync", sync, people["granted"], runners)
     return {
-        "people": people,
-        "ids": {**ids, "user": org_admin.pk, "key": key.pk,
+        "people": people, "readers": readers, "runners": runners,
+        "ids": {**ids, "user": org_admin.pk, "key": key.pk, "role": readers.pk, "policy": grant.pk,
                 "membership": Membership.objects.get(user=people["member"]).pk},
     }
 
@@ -109,7 +144,16 @@ def world(organization, org_admin, settings):
 def api_client(world, role) -> Client:
     user = world["people"][role]
     organization = user.memberships.get().organization
-    _, raw = create_api_key(organization, role, role=Role.ADMIN if role == "outsider" else role)
+    key_role = {"outsider": Role.ADMIN, "custom": "", "granted": ""}.get(role, role)
+    key, raw = create_api_key(organization, role, role=key_role)
+    if role == "custom":  # a key holds no roles: an organization-wide policy names it
+        create_policy(organization, "Key reads", [{"action": "read", "role_ids": [str(world["readers"].pk)]}],
+                      api_keys=[key])
+    if role == "granted":
+        create_policy(organization, "Key runs one sync", [
+            {"action": "read", "role_ids": [str(world["runners"].pk)]},
+            {"action": "trigger", "role_ids": [str(world["runners"].pk)]}],
+            target_kind="sync", target_id=world["ids"]["sync"], api_keys=[key])
     return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
@@ -177,14 +221,14 @@ def test_the_matrix_covers_every_api_operation():
 @pytest.mark.parametrize("method, template, role", API_CASES, ids=[f"{m} {t} as {r}" for m, t, r in API_CASES])
 def test_api_operation(method, template, role, world):
     names_an_object = "{" in template and not template.startswith("/api/connection_types/")
-    want = expected(role, api_needs(method, template), names_an_object)
+    path = fill_api_path(template, world["ids"])
+    want = expected(role, api_needs(method, template), names_an_object, path, world["ids"]["sync"])
     partner_only = any_match(API_PARTNER_ONLY, template)
     if partner_only:
         want = "refused"
     if want == "skip":
         pytest.skip("an outsider's own collection")
     client = api_client(world, role)
-    path = fill_api_path(template, world["ids"])
     response = client.generic(method, path, "{}", content_type="application/json")
     got = verdict(response.status_code)
     if want == "allowed" and got == "not found":
@@ -197,7 +241,8 @@ def test_api_operation(method, template, role, world):
         if partner_only:
             assert body["status"] == 403 and body["key"] == "partner_key_required"
         else:
-            assert body["status"] == 403 and body["metadata"]["required_role"] in ("member", "admin")
+            assert body["status"] == 403 and body["metadata"]["required_role"] in ("read_only", "member", "admin")
+            assert role in ("custom", "granted") or body["metadata"]["required_role"] != "read_only"
 
 
 # ---- the console --------------------------------------------------------------------
@@ -211,7 +256,10 @@ def console_routes():
 
 def fill_console_path(route, ids) -> str:
     values = {"connection_id": ids["connection"], "model_id": ids["model"], "execution_id": ids["execution"],
-              "key_id": ids["key"], "membership_id": ids["membership"], "type_id": "postgresql"}
+              "key_id": ids["key"], "membership_id": ids["membership"], "type_id": "postgresql",
+              "role_id": ids["role"], "policy_id": ids["policy"]}
+    values["object_id"] = {"connections": ids["connection"], "models": ids["model"], "syncs": ids["sync"]}.get(
+        route.split("/")[1])
     values["sync_id"] = ids["bulk"] if route.startswith("/bulk/") else ids["sync"]
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
 
@@ -230,7 +278,7 @@ def test_the_matrix_covers_every_console_page():
 def test_console_url(method, route, role, world):
     path = fill_console_path(route, world["ids"])
     names_an_object = "<" in route and "<str:type_id>" not in route
-    want = expected(role, console_needs(method, path), names_an_object)
+    want = expected(role, console_needs(method, path), names_an_object, path, world["ids"]["sync"])
     if want == "skip":
         pytest.skip("an outsider's own pages")
     response = console_client(world, role).generic(method, path, "")
