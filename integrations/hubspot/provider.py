@@ -33,7 +33,8 @@ class HubSpot(Provider):
         authorize=Endpoint("https://app.hubspot.com/oauth/authorize", "/hubspot/oauth/authorize"),
         token=Endpoint("https://api.hubapi.com/oauth/v1/token", "/hubspot/oauth/v1/token"),
         scopes=("oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.companies.read",
-                "crm.objects.companies.write", "crm.lists.read", "crm.lists.write", "crm.schemas.contacts.read",
+                "crm.objects.companies.write", "crm.objects.deals.read", "crm.lists.read", "crm.lists.write",
+                "crm.schemas.contacts.read",
                 "crm.schemas.companies.read"),
         pkce=True,  # HubSpot's OAuth spec takes code_verifier on the code exchange
     )

@@ -1,4 +1,5 @@
-"""HubSpot CRM v3 emulation: contacts and companies, their properties, batch writes, search, lists, OAuth.
+"""HubSpot CRM v3 emulation: contacts, companies and deals, their properties, batch writes, search, lists,
+OAuth.
 
 Contract: HubSpot's CRM v3 reference (objects, batch read/create/update/upsert/archive,
 search, properties, lists) and its OAuth v1 token endpoint; see
@@ -113,7 +114,8 @@ def _token_error(ctx, status, error, description):
 OAUTH = oauth.OAuthConfig(
     name="HubSpot",
     scopes=("oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.companies.read",
-            "crm.objects.companies.write", "crm.lists.read", "crm.lists.write", "crm.schemas.contacts.read",
+            "crm.objects.companies.write", "crm.objects.deals.read", "crm.objects.deals.write", "crm.lists.read",
+            "crm.lists.write", "crm.schemas.contacts.read",
             "crm.schemas.companies.read"),
     token_extras=lambda ctx, token: {"hub_id": HUB_ID, "user_id": USER_ID, "scopes": token["scope"],
                                      "token_use": "access_token"},
@@ -215,7 +217,7 @@ def api(scope=None, search=False):
 
 
 def object_kind(object) -> str:
-    """contacts or companies for any spelling HubSpot accepts (0-1, contact, contacts); 404 otherwise."""
+    """contacts, companies or deals for any spelling HubSpot accepts (0-1, contact, contacts); 404 otherwise."""
     kind = OBJECT_TYPES.get(str(object).lower())
     if kind is None:
         fail(404, f"Unable to infer object type from: {object}", "OBJECT_NOT_FOUND")
@@ -818,8 +820,8 @@ def searched(ctx, kind, groups, sorts) -> list[dict]:
     candidates = None
     if len(groups) == 1:  # narrow through an index when the only group pins the email or domain
         for check in groups[0].get("filters") or []:
-            field = {"contacts": ("email", "_email"), "companies": ("domain", "_domain")}[kind]
-            if check.get("propertyName") == field[0] and check.get("operator") in ("EQ", "IN"):
+            field = {"contacts": ("email", "_email"), "companies": ("domain", "_domain")}.get(kind, (None, None))
+            if field[0] and check.get("propertyName") == field[0] and check.get("operator") in ("EQ", "IN"):
                 values = check.get("values") if check.get("operator") == "IN" else [check.get("value")]
                 candidates = ctx.state.find(kind, **{field[1]: [str(v).strip().lower() for v in values or []]})
                 break
@@ -1002,8 +1004,8 @@ RULES = [
 # -- demo data ------------------------------------------------------------------------------------
 
 def prepare_seed(collection, doc):
-    """Complete a record posted to /_sandbox/state/hubspot/<contacts|companies> as {"properties": {...}}."""
-    if collection in ("contacts", "companies"):
+    """Complete a record posted to /_sandbox/state/hubspot/<contacts|companies|deals> as {"properties": {...}}."""
+    if collection in BUILTIN_PROPERTIES:
         stamp = doc.get("updatedAt") or now_iso()
         properties = {k: str(v) for k, v in (doc.get("properties") or {}).items() if v not in (None, "")}
         properties.setdefault("createdate", doc.get("createdAt") or stamp)
@@ -1027,6 +1029,9 @@ COMPANIES = [("Lovelace Analytics", "lovelace.example", "COMPUTER_SOFTWARE"),
              ("Hopper Compilers", "hopper.example", "COMPUTER_SOFTWARE")]
 
 
+DEALS = [("Lovelace Analytics renewal", "12000", "contractsent"), ("Hopper Compilers pilot", "4500", "closedwon")]
+
+
 def seed(state):
     stamp = "2026-01-05T09:00:00.000Z"
     for email, first, last, stage in CONTACTS:
@@ -1034,6 +1039,9 @@ def seed(state):
                                        "lifecyclestage": stage}, stamp)
     for name, domain, industry in COMPANIES:
         new_record(state, "companies", {"name": name, "domain": domain, "industry": industry}, stamp)
+    for name, amount, stage in DEALS:
+        new_record(state, "deals", {"dealname": name, "amount": amount, "dealstage": stage, "pipeline": "default"},
+                   stamp)
     for name, object_type, processing in (("Newsletter subscribers", "0-1", "MANUAL"),
                                           ("Target accounts", "0-2", "SNAPSHOT"),
                                           ("Active customers (dynamic)", "0-1", "DYNAMIC")):

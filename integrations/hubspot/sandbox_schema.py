@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2"}
-OBJECT_TYPES = {"0-1": "contacts", "0-2": "companies", "contact": "contacts", "company": "companies",
-                "contacts": "contacts", "companies": "companies"}
-SINGULAR = {"contacts": "CONTACT", "companies": "COMPANY"}
-LAST_MODIFIED = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate"}
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3"}
+OBJECT_TYPES = {"0-1": "contacts", "0-2": "companies", "0-3": "deals", "contact": "contacts", "company": "companies",
+                "deal": "deals", "contacts": "contacts", "companies": "companies", "deals": "deals"}
+SINGULAR = {"contacts": "CONTACT", "companies": "COMPANY", "deals": "DEAL"}
+LAST_MODIFIED = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate", "deals": "hs_lastmodifieddate"}
 DEFAULT_PROPERTIES = {
     "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
     "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
+    "deals": ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id",
+              "pipeline"],
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EPOCH = "2020-01-01T00:00:00Z"
@@ -121,7 +123,17 @@ COMPANY_PROPERTIES = system_properties("hs_lastmodifieddate") + [
     prop("external_id", "External ID", "string", "companyinformation", unique=True, hubspot_defined=False),
 ]
 
-BUILTIN_PROPERTIES = {"contacts": CONTACT_PROPERTIES, "companies": COMPANY_PROPERTIES}
+DEAL_STAGES = [("Appointment Scheduled", "appointmentscheduled"), ("Qualified To Buy", "qualifiedtobuy"),
+               ("Contract Sent", "contractsent"), ("Closed Won", "closedwon"), ("Closed Lost", "closedlost")]
+DEAL_PROPERTIES = system_properties("hs_lastmodifieddate") + [
+    prop("dealname", "Deal Name", "string", "dealinformation", order=0),
+    prop("amount", "Amount", "number", "dealinformation", order=1),
+    prop("dealstage", "Deal Stage", "enumeration", "dealinformation", options=DEAL_STAGES, field_type="radio"),
+    prop("pipeline", "Pipeline", "enumeration", "dealinformation", options=[("Sales Pipeline", "default")]),
+    prop("closedate", "Close Date", "datetime", "dealinformation"),
+]
+
+BUILTIN_PROPERTIES = {"contacts": CONTACT_PROPERTIES, "companies": COMPANY_PROPERTIES, "deals": DEAL_PROPERTIES}
 
 
 def now_iso():

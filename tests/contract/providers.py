@@ -246,7 +246,7 @@ CASES: dict[str, Case] = {
                   gone=frozenset({"gil@contract.example"})),
         ),
         source="contacts",
-        models=({"object": "contacts"}, {"object": "companies"}),
+        models=({"object": "contacts"}, {"object": "deals"}),
         bad_model=({"object": "starships"}, "object"),
     ),
     "httpapi": Case(

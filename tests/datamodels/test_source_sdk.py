@@ -66,7 +66,7 @@ def test_hubspot_source_and_fields(client, organization, on_sandbox):
     hubspot = sandbox_connection(organization, "hubspot", sandbox=on_sandbox)
     source = client.model_sync.get_source(str(hubspot.pk)).data
     assert source.requires_one_of == ["object"]
-    assert {"contacts", "companies"} <= set(source.items["object"].items)
+    assert {"contacts", "companies", "deals"} <= set(source.items["object"].items)
 
     fields = {f.name: f for f in client.model_sync.get_source_fields(
         str(hubspot.pk), params={"object": ["contacts"]}).data}

@@ -93,7 +93,9 @@ def test_properties(hs):
         assert {"name", "label", "type", "fieldType", "groupName", "description", "options"} <= set(prop)
     companies = api(hs, "GET", "/properties/0-2").json()["results"]
     assert "domain" in {p["name"] for p in companies}
-    assert api(hs, "GET", "/properties/deals").status_code == 404
+    deals = {p["name"]: p for p in api(hs, "GET", "/properties/deals").json()["results"]}
+    assert deals["amount"]["type"] == "number" and deals["dealstage"]["options"]
+    assert api(hs, "GET", "/properties/spaceships").status_code == 404
     assert api(hs, "GET", "/schemas").json() == {"results": []}
 
 
@@ -285,7 +287,7 @@ def test_injected_429_in_hubspot_shape(sandbox, hs):
 def test_bulk_source_reads_full_and_incremental(sandbox, hs):
     http = httpx.Client(base_url=hs, headers=KEY)
     session = ProviderSession(config={"use_search_api": True}, http=http)
-    assert [o["id"] for o in bulk_source.objects(session)] == ["contacts", "companies"]
+    assert [o["id"] for o in bulk_source.objects(session)] == ["contacts", "companies", "deals"]
     assert {"id", "email", "lastmodifieddate"} <= {f["id"] for f in bulk_source.fields(session, "contacts")}
     assert upsert(hs, "contacts", contacts(100)).status_code == 200
     assert upsert(hs, "contacts", contacts(20, start=100)).status_code == 200
