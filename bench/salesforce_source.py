@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bulk_copy import API_KEY, seed_sandbox  # noqa: E402
-from bench.engine_hubspot import peak_rss_mb, run_and_wait, sandbox_server  # noqa: E402
+from bench.engine_hubspot import peak_rss_mb, run_and_wait  # noqa: E402
 from bench.load_history import as_url, redis_server  # noqa: E402
 from integrations import egress  # noqa: E402
 
@@ -44,6 +44,22 @@ API = "/salesforce/services/data/v62.0"
 COLUMNS = ["Id", "Email", "FirstName", "LastName", "Title"]
 FIELDS = {"FirstName": "firstname", "LastName": "lastname", "Title": "jobtitle"}  # Email is the identity
 SET_SIZE = 50_000  # rows per results request, as integrations/salesforce/bulk_source.py asks
+
+
+@contextlib.contextmanager
+def sandbox_server(state_path: str):
+    """The sandbox on the seeded store; its first line names its URL once it listens (a store of a
+    million records takes a while to open)."""
+    import re
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-m", "integrations.sandbox", "--port", "0", "--state", state_path],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        yield re.search(r"on (http://[\w.]+:\d+)", process.stdout.readline()).group(1)
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def make_sync(rows: int):
