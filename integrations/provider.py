@@ -93,7 +93,8 @@ class ModelSource:
     requires_one_of: tuple[str, ...]  # keys of which a configuration names one
     clean: Callable[[dict], dict]  # the configuration checked
     fields: Callable[[ProviderSession, dict], list[Column]]
-    read: Callable[..., Iterator[list[dict]]]  # (session, configuration, columns, batch_size, limit=None, conditions=())
+    # (session, configuration, column names, batch_size, limit=None, conditions=()) -> batches of rows
+    read: Callable[..., Iterator[list[dict]]]
 
 
 class Provider:

@@ -149,7 +149,8 @@ def source_options(connection: Connection) -> dict:
     """The configuration keys a model over the connection takes, with the choices of each."""
     saas = model_source(connection)
     if saas is None:
-        items, requires = {"query": None, "table": list_tables(connection), "tracking_columns": None}, ["query", "table"]
+        items = {"query": None, "table": list_tables(connection), "tracking_columns": None}
+        requires = ["query", "table"]
     else:
         try:
             with probes.slot() as deadline, source_session(connection, deadline) as session:
