@@ -166,4 +166,5 @@ def limiter_for(connection) -> RedisLimiter | None:
     windows = budgets().get(connection.type)
     if not windows:
         return None
-    return RedisLimiter(redis_client(settings.REDIS_URL), str(connection.pk), windows)
+    # a shared copy spends its parent's budget: the provider counts calls per account, not per organization
+    return RedisLimiter(redis_client(settings.REDIS_URL), str(connection.parent_id or connection.pk), windows)

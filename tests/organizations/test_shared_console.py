@@ -4,21 +4,7 @@ organization it is shared with sees who shares it, can neither edit nor reconnec
 import pytest
 from django.test import Client
 
-from console.accounts.services import sign_up
-from console.connections import sharing
-from console.connections.models import Connection
-
-PASSWORD = "lent-warehouse-password-8c21"
-
-
-@pytest.fixture
-def copy(organization):
-    parent = Connection.objects.create(organization=organization, name="Acme warehouse", type="postgresql",
-                                       configuration={"hostname": "db.acme.example", "port": 5432,
-                                                      "username": "acme", "database": "prod"},
-                                       secrets={"password": PASSWORD})
-    child = sign_up("child@example.com", "correct-horse-battery", "Globex").memberships.get().organization
-    return sharing.share(parent, child, "Warehouse from Acme")
+from tests.organizations.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -59,12 +45,3 @@ def test_the_child_cannot_edit_or_reconnect_it(child_console, copy):
     copy.parent.refresh_from_db()
     assert copy.name == "Warehouse from Acme" and copy.parent.configuration["hostname"] == "db.acme.example"
 
-
-def test_a_copy_spends_under_its_parents_daily_budget(organization, copy):
-    from console.connections import usage
-
-    parent = Connection.objects.create(organization=organization, name="Acme Salesforce", type="salesforce",
-                                       configuration={"enforce_api_limits": True, "daily_api_calls": 3})
-    lent = sharing.share(parent, copy.organization)
-    report = usage.usage(lent)
-    assert (report["daily_api_calls"], report["enforced"], report["remaining_today"]) == (3, True, 3)
