@@ -33,6 +33,7 @@ CREDENTIAL_WORDS = ("auth", "cookie", "key", "token", "secret", "password", "sig
 MAX_REQUEST_BODY_BYTES = 1_000_000
 MAX_RESPONSE_BODY_BYTES = 1_000_000
 RATE_LIMIT_PER_MINUTE = 60
+STATS_WINDOW = timedelta(hours=24)  # calls older than this are forgotten (the newest is always kept)
 PATH_RULE = ("A relative path starting with one '/', appended to the base URL; no scheme or host, no query "
              "string or fragment, no backslashes, no '.' or '..' segments (encoded or not).")
 RAW_QUERY_RULE = "Appended as-is after '?'; the caller encodes it; no '#', spaces or control characters."
@@ -94,7 +95,7 @@ def inherited_base(connection: Connection) -> dict:
 
 
 def stats(connection: Connection) -> dict:
-    since = timezone.now() - timedelta(hours=24)
+    since = timezone.now() - STATS_WINDOW
     recent = ProxyCall.objects.filter(connection=connection, created_at__gte=since)
     counts = recent.aggregate(total=Count("id"), ok=Count("id", filter=Q(status__gte=200, status__lt=300)),
                               client=Count("id", filter=Q(status__gte=400, status__lt=500)),
@@ -249,6 +250,7 @@ def send(connection: Connection, cleaned: dict, deadline: float) -> dict:
         session.http.close()
     call = ProxyCall.objects.create(connection=connection, method=cleaned["method"], path=cleaned["path"][:2000],
                                     status=response.status_code)
+    ProxyCall.objects.filter(connection=connection, created_at__lt=call.created_at - STATS_WINDOW).delete()
     sent = [value for name, value in response.request.headers.items() if credential_name(name)]
     sent += [value.split(" ", 1)[1] for value in sent if " " in value]  # the token of "Bearer <token>"
 
