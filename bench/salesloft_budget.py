@@ -85,6 +85,31 @@ def make_syncs(source_url: str) -> list:
     return syncs
 
 
+def budget_services(stack, name: str, engine_env: dict) -> tuple:
+    """A throwaway PostgreSQL (the source, and the console's database), Redis and the sandbox
+    enforcing Salesloft's budget, Django migrated on them: (PostgreSQL URL, sandbox URL, a
+    scratch folder, the workers' environment)."""
+    import django
+    import httpx
+    from django.core.management import call_command
+
+    from integrations.demo.pgcluster import scratch_database, throwaway_postgres
+
+    server_url = stack.enter_context(throwaway_postgres())
+    console_url = as_url(stack.enter_context(scratch_database(server_url, f"{name}_bench_{os.getpid()}")))
+    redis_url = stack.enter_context(redis_server())
+    directory = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{name}-bench-"))
+    sandbox = stack.enter_context(sandbox_server(os.path.join(directory, "sandbox.sqlite3")))
+    httpx.put(f"{sandbox}/_sandbox/settings", json={"salesloft_cost_per_minute": BUDGET_PER_MINUTE}).raise_for_status()
+    env = {"DATABASE_URL": console_url, "REDIS_URL": redis_url, "SANDBOX_URL": sandbox,
+           "DJANGO_SETTINGS_MODULE": "console.settings", "LOG_LEVEL": "WARNING", **engine_env}
+    os.environ.update(env)
+    egress.allow_in_environment(sandbox, server_url)  # the sandbox, and the PostgreSQL source
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return server_url, sandbox, directory, env
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1500)
@@ -92,27 +117,8 @@ def main(argv=None) -> int:
 
     import httpx
 
-    from integrations.demo.pgcluster import scratch_database, throwaway_postgres
-
     with contextlib.ExitStack() as stack:
-        server_url = stack.enter_context(throwaway_postgres())
-        console_url = as_url(stack.enter_context(scratch_database(server_url, f"budget_bench_{os.getpid()}")))
-        redis_url = stack.enter_context(redis_server())
-        directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="budget-bench-"))
-        sandbox = stack.enter_context(sandbox_server(os.path.join(directory, "sandbox.sqlite3")))
-        httpx.put(f"{sandbox}/_sandbox/settings",
-                  json={"salesloft_cost_per_minute": BUDGET_PER_MINUTE}).raise_for_status()
-
-        env = {"DATABASE_URL": console_url, "REDIS_URL": redis_url, "SANDBOX_URL": sandbox,
-               "DJANGO_SETTINGS_MODULE": "console.settings", "LOG_LEVEL": "WARNING",
-               "ENGINE_SOURCE_BATCH_SIZE": "100"}
-        os.environ.update(env)
-        egress.allow_in_environment(sandbox, server_url)  # the sandbox, and the PostgreSQL source
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
+        server_url, sandbox, directory, env = budget_services(stack, "budget", {"ENGINE_SOURCE_BATCH_SIZE": "100"})
         generate_people(server_url, args.rows)
         syncs = make_syncs(server_url)
         people_before = len(httpx.get(f"{sandbox}/_sandbox/state/salesloft/people").json()["data"])

@@ -18,7 +18,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,12 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.engine_hubspot import sandbox_server  # noqa: E402
-from bench.load_history import as_url, redis_server  # noqa: E402
-from bench.salesloft_budget import generate_people  # noqa: E402
-from integrations import egress  # noqa: E402
+from bench.salesloft_budget import BUDGET_PER_MINUTE, budget_services, generate_people  # noqa: E402
 
-BUDGET_PER_MINUTE = 600
 TARGET_RATIO = 1.15
 CADENCE_ID = 11
 QUEUE = f"seed000-{os.getpid()}"
@@ -75,26 +70,8 @@ def main(argv=None) -> int:
 
     import httpx
 
-    from integrations.demo.pgcluster import scratch_database, throwaway_postgres
-
     with contextlib.ExitStack() as stack:
-        server_url = stack.enter_context(throwaway_postgres())
-        console_url = as_url(stack.enter_context(scratch_database(server_url, f"seed000_bench_{os.getpid()}")))
-        redis_url = stack.enter_context(redis_server())
-        directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="seed000-bench-"))
-        sandbox = stack.enter_context(sandbox_server(os.path.join(directory, "sandbox.sqlite3")))
-        httpx.put(f"{sandbox}/_sandbox/settings",
-                  json={"salesloft_cost_per_minute": BUDGET_PER_MINUTE}).raise_for_status()
-
-        env = {"DATABASE_URL": console_url, "REDIS_URL": redis_url, "SANDBOX_URL": sandbox,
-               "DJANGO_SETTINGS_MODULE": "console.settings", "LOG_LEVEL": "WARNING", "ENGINE_QUEUE": QUEUE}
-        os.environ.update(env)
-        egress.allow_in_environment(sandbox, server_url)  # the sandbox, and the PostgreSQL source
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
+        server_url, sandbox, directory, env = budget_services(stack, "seed000", {"ENGINE_QUEUE": QUEUE})
         generate_people(server_url, args.rows)
         sync = make_sync(server_url)
         from django.db import connections

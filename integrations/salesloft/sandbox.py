@@ -19,10 +19,10 @@ Choices where the provider documents nothing (marked so connectors parse defensi
 from __future__ import annotations
 
 import base64
-import email
-import email.utils
 import uuid
 from datetime import datetime
+from email import message_from_bytes
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -967,13 +967,13 @@ def create_external_email(ctx, request, token):
     if errors:
         invalid(errors)
     try:
-        message = email.message_from_bytes(base64.b64decode(str(params["raw"]), validate=True))
+        message = message_from_bytes(base64.b64decode(str(params["raw"]), validate=True))
     except ValueError:
         invalid({"raw": "must be a base64 encoded MIME message"})
-    recipients = [address.lower() for _, address in email.utils.getaddresses(message.get_all("To") or [])]
+    recipients = [address.lower() for _, address in getaddresses(message.get_all("To") or [])]
     if not recipients:
         invalid({"raw": "has no recipient"})
-    sender = email.utils.parseaddr(message.get("From") or "")[1].lower()
+    sender = parseaddr(message.get("From") or "")[1].lower()
     user = ctx.state.find_one("users", email=sender) or ctx.state.find_one("users", email=str(params["mailbox"]).lower())
     person = next((p for r in recipients for p in ctx.state.find("people", _email=r)), None)
     sent = message.get("Date")
@@ -982,7 +982,7 @@ def create_external_email(ctx, request, token):
         "message_id": message.get("Message-ID") or f"<{uuid.uuid4()}@sandbox.salesloft>",
         "subject": message.get("Subject"), "recipient": recipients[0], "mailbox": params["mailbox"],
         "person_id": person["id"] if person else None, "user_id": user["id"] if user else TEAM_USER_ID,
-        "sent_at": email.utils.parsedate_to_datetime(sent).isoformat() if sent else stamp,
+        "sent_at": parsedate_to_datetime(sent).isoformat() if sent else stamp,
         "body": message.get_payload(decode=True).decode(errors="replace") if not message.is_multipart() else "",
         "created_at": stamp, "updated_at": stamp})
     return json_response({"data": {"message_id": mail["message_id"]}}, 201)

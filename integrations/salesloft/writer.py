@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -174,6 +174,18 @@ class SalesloftWriter(Writer):
         existing = self.find(records)
         return [self.save(r, existing.get(normalized(r.identity))) for r in records]
 
+    def delete_each(self, records, paths: dict) -> list[RecordOutcome]:
+        """DELETE paths[id(record)] for each record; none, or a 404, means it is already gone."""
+        outcomes = []
+        for record in records:
+            path = paths.get(id(record))
+            response = self.call("DELETE", path) if path else None
+            if response is not None and response.status_code >= 400 and response.status_code != 404:
+                outcomes.append(RecordOutcome(record.identity, ok=False, error=provider_words(response)))
+            else:
+                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
+        return outcomes
+
     @property
     def singular(self) -> str:
         return "person" if self.collection == "people" else "account"
@@ -280,18 +292,7 @@ class AccountsWriter(AccountIds, UpsertingWriter):
         """Delete the matching accounts; an account already gone counts as removed."""
         ids = self.account_ids(records)
         self.check_wipe_guard(len(set(ids.values())))
-        outcomes = []
-        for record in records:
-            account_id = ids.get(id(record))
-            if account_id is None:
-                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
-                continue
-            response = self.call("DELETE", f"accounts/{account_id}.json")
-            if response.status_code >= 400 and response.status_code != 404:
-                outcomes.append(RecordOutcome(record.identity, ok=False, error=provider_words(response)))
-            else:
-                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
-        return outcomes
+        return self.delete_each(records, {key: f"accounts/{account}.json" for key, account in ids.items()})
 
     def check_wipe_guard(self, count: int):
         """Refuses deletions that would take this run past the guard's share of the team's accounts."""
@@ -347,19 +348,8 @@ class CadenceWriter(BulkPeople, SalesloftWriter):
         """Take people off the cadence; people not on it (or gone) are already removed."""
         people = self.people_of(records)
         memberships = self.memberships(sorted(set(people.values())))
-        outcomes = []
-        for record in records:
-            person_id = people.get(id(record))
-            membership = memberships.get(person_id)
-            if membership is None:
-                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
-                continue
-            response = self.call("DELETE", f"cadence_memberships/{membership['id']}.json")
-            if response.status_code >= 400 and response.status_code != 404:
-                outcomes.append(RecordOutcome(record.identity, ok=False, error=provider_words(response)))
-            else:
-                outcomes.append(RecordOutcome(record.identity, ok=True, action="removed"))
-        return outcomes
+        return self.delete_each(records, {key: f"cadence_memberships/{memberships[person]['id']}.json"
+                                          for key, person in people.items() if person in memberships})
 
     def people_of(self, records) -> dict:
         """id(record) -> Salesloft person id, from the id an earlier run learned or a lookup."""
@@ -531,8 +521,8 @@ def mime_email(sender: str, recipient: str, fields: dict) -> str:
     message["Subject"] = str(fields.get("Subject") or "")
     occurred = fields.get("OccurredAt")
     if occurred:
-        when = occurred if isinstance(occurred, datetime) else datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
-        message["Date"] = format_datetime(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+        when = occurred if isinstance(occurred, datetime) else datetime.fromisoformat(str(occurred))
+        message["Date"] = format_datetime(when if when.tzinfo else when.replace(tzinfo=UTC))
     message["Message-ID"] = make_msgid(domain="sync-console")
     message.set_content(str(fields.get("Note") or ""))
     return base64.b64encode(message.as_bytes()).decode()

@@ -10,8 +10,9 @@ from tests.sdk_strict import strict_sdk
 
 from .test_console import step
 
-REDACTION = dict(object="account_redaction", mode="remove", identity_source="email", identity_target="Domain",
-                 identity_function="Equality", frequency="manual", name="GDPR erasure", active="on")
+REDACTION = {"object": "account_redaction", "mode": "remove", "identity_source": "email",
+             "identity_target": "Domain", "identity_function": "Equality", "frequency": "manual",
+             "name": "GDPR erasure", "active": "on"}
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def salesloft(target):
 
 @pytest.mark.django_db
 def test_the_builder_offers_activities_redaction_and_warns_on_account_delete(console, active_users, salesloft):
-    base = dict(model=active_users.pk, connection=salesloft.pk)
+    base = {"model": active_users.pk, "connection": salesloft.pk}
     objects = step(console, **base)
     for name in ("Activities: calls", "Activities: emails", "Activities: notes", "Account and people redaction"):
         assert name in objects
@@ -35,7 +36,7 @@ def test_the_builder_offers_activities_redaction_and_warns_on_account_delete(con
 
 @pytest.mark.django_db
 def test_a_redaction_sync_is_saved_and_activated_only_with_the_typed_word(console, active_users, salesloft):
-    posted = dict(model=active_users.pk, connection=salesloft.pk, **REDACTION)
+    posted = {"model": active_users.pk, "connection": salesloft.pk, **REDACTION}
     refused = console.post("/syncs/new", posted)
     assert refused.status_code == 400 and not Sync.objects.exists()
     assert "target.configuration.confirm_redaction: must be true (in the console: type REDACT)" in \
@@ -61,11 +62,11 @@ def test_the_sdk_creates_a_redaction_sync_only_with_the_confirmation_flag(live_s
                                                                          salesloft):
     client = strict_sdk(live_server.url, api_key)
     model_id = str(active_users.pk)
-    definition = dict(
-        name="GDPR erasure", mode="remove", schedule=Schedule(frequency="manual"),
-        identity=Identity(source=Source(model_id=model_id, field="email"), target="Domain", function="Equality"),
-        fields=[],
-    )
+    definition = {
+        "name": "GDPR erasure", "mode": "remove", "schedule": Schedule(frequency="manual"),
+        "identity": Identity(source=Source(model_id=model_id, field="email"), target="Domain", function="Equality"),
+        "fields": [],
+    }
     with pytest.raises(BadRequestError) as refused:
         client.model_sync.create(**definition, target=ModelSyncV5Target(connection_id=str(salesloft.pk),
                                                                         object="account_redaction"))
