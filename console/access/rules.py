@@ -30,6 +30,7 @@ LIST_PATHS = [
     ("connection", re.compile(r"^/(?:api/)?connections$")),
 ]
 TRIGGERS = re.compile(r"/(executions|runs/start|cancel|retry)(/|$)")
+HOME = "/"  # the console's welcome page, where sign-in lands: open to every member
 
 
 def governed_object(path: str) -> tuple[str | None, str | None]:
@@ -143,6 +144,8 @@ def refusal(principal: Principal, method: str, path: str) -> Refusal | None:
             return None
         reads = action == "read" and not principal.may("read", kind, object_id)
         return Refusal(404 if reads else 403, needed)
+    if path == HOME and action == "read":
+        return None
     list_kind = governed_list(path)
     if list_kind and (action == "read" or principal.allows_everywhere(action, list_kind)):
         return None  # the list shows only what the principal may read (visible)

@@ -96,8 +96,8 @@ def granted_expected(acting, path, sync_id) -> str:
         if re.match(rf"^/(api/)?syncs/{sync_id}(/|$)", path):
             return "allowed" if not acting or any_match(TRIGGERING, path) else "refused"
         return "refused" if acting else "not found"
-    if path == "/api/health":
-        return "allowed"  # no key needed
+    if path in ("/api/health", "/") and not acting:
+        return "allowed"  # no key needed; the welcome page where sign-in lands
     return "allowed" if GOVERNED_LIST.match(path) and not acting else "refused"
 
 
@@ -183,7 +183,7 @@ def fill_api_path(template, ids) -> str:
     values = {"sync_id": ids["sync"], "connection_id": ids["connection"], "user_id": ids["user"],
               "type_id": "postgresql", "exec_id": ids["bulk_execution"], "schema_id": "Contact", "field_id": "Email",
               "type": "records", "filename": "records.json", "property": "account", "id": None,
-              "org_id": "00000000-0000-0000-0000-000000000000"}
+              "org_id": "00000000-0000-0000-0000-000000000000", "schedule_id": "00000000-0000-0000-0000-000000000000"}
     kind = next((kind for prefix, kind in API_IDS if template.startswith(prefix)), None)
     if template.startswith("/api/syncs/{sync_id}/executions/"):
         kind = "execution"
