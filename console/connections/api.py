@@ -174,7 +174,7 @@ def connection_row(connection: Connection, auth_url: str | None = None) -> dict:
         "created_at": connection.created_at,
         "updated_at": connection.updated_at,
         "created_by": {"id": str(user.id), "name": user.email, "type": "user"} if user else None,
-        "api_calls_last_24_hours": usage.calls_last_24_hours(connection.pk),
+        "api_calls_last_24_hours": usage.connection_calls_last_24_hours(connection),
         "parent_connection_id": str(connection.parent_id) if connection.parent_id else None,
         "auth_url": auth_url,
     }

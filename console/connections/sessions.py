@@ -89,8 +89,9 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
     base_url = provider.api_url(config, settings.SANDBOX_URL)
     headers = provider.headers(config)
     sending = EgressTransport()
-    if not connection._state.adding:  # a saved connection's calls count against its day
-        sending = MeteredTransport(usage.CallMeter(connection.pk, usage.daily_cap(config), clock), sending)
+    if not connection._state.adding:  # a saved connection's calls count against its day (a copy's, its parent's)
+        sending = MeteredTransport(usage.CallMeter(stored.holder(connection).pk, usage.daily_cap(config), clock),
+                                   sending)
     transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=sending,
                                   sleep=clock.sleep, clock=clock.monotonic)
     http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)

@@ -100,6 +100,11 @@ def calls_last_24_hours(connection_id, clock: Clock = SYSTEM_CLOCK) -> int:
     return sum(counts([hour_key(connection_id, now - timedelta(hours=n)) for n in range(24)]))
 
 
+def connection_calls_last_24_hours(connection) -> int:
+    """The last 24 h of the budget this connection spends (a shared copy's is its parent's)."""
+    return calls_last_24_hours(holder(connection).pk)
+
+
 def calls_by_day(connection_id, clock: Clock = SYSTEM_CLOCK, days: int = DAYS_SHOWN) -> list[dict]:
     """[{"day": "2026-12-07", "calls": n}], today first, for the last `days` UTC days."""
     now = clock.now()
@@ -110,11 +115,12 @@ def calls_by_day(connection_id, clock: Clock = SYSTEM_CLOCK, days: int = DAYS_SH
 
 def usage(connection, clock: Clock = SYSTEM_CLOCK) -> dict:
     """What the connection spent and may spend: the last 24 h, each recent day and today's cap."""
-    config = holder(connection).configuration  # a shared copy spends under its parent's budget setting
-    by_day = calls_by_day(connection.pk, clock)
+    source = holder(connection)  # a shared copy spends under its parent's budget, counted with the parent's calls
+    config = source.configuration
+    by_day = calls_by_day(source.pk, clock)
     cap = daily_cap(config)
     return {
-        "calls_last_24_hours": calls_last_24_hours(connection.pk, clock),
+        "calls_last_24_hours": calls_last_24_hours(source.pk, clock),
         "by_day": by_day,
         "daily_api_calls": config.get("daily_api_calls"),
         "enforced": cap is not None,

@@ -4,7 +4,8 @@ enforce_api_limits the call past daily_api_calls is refused before it is sent.""
 import httpx
 import pytest
 
-from console.connections import usage
+from console.accounts.services import sign_up
+from console.connections import sharing, usage
 from console.connections.sessions import provider_session
 from integrations.base import CallCapReached
 from integrations.clock import OffsetClock
@@ -80,3 +81,14 @@ def test_usage_reports_what_is_left_of_an_enforced_cap(organization, on_sandbox)
     describe_global(provider_session(connection))
     report = usage.usage(connection)
     assert (report["enforced"], report["remaining_today"], report["by_day"][0]["calls"]) == (True, 4, 1)
+
+
+def test_a_shared_copy_spends_its_parents_daily_cap(organization, on_sandbox):
+    parent = salesforce(organization, on_sandbox, enforce_api_limits=True, daily_api_calls=2)
+    other = sign_up("child@example.com", "correct-horse-battery", "Globex").memberships.get().organization
+    copy = sharing.share(parent, other, "Salesforce from Acme")
+    describe_global(provider_session(parent))
+    describe_global(provider_session(copy))
+    with pytest.raises(CallCapReached):
+        provider_session(copy).http.get("sobjects")
+    assert usage.usage(copy)["remaining_today"] == usage.usage(parent)["remaining_today"] == 0
