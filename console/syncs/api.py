@@ -223,7 +223,7 @@ class SampleRequest(Schema):
     url: str
     headers: dict[str, str]
     body: str | None = None
-    rows: list[int] = []
+    rows: list[int]
 
 
 class SkippedRow(Schema):

@@ -84,5 +84,5 @@ def send_test(sync: Sync, row: int = 0) -> dict:
             raise ApiError(400, str(error), key="test_send_failed") from None
         finally:
             writer.http.close()
-    return {"row": row, "request": shown, "status": response.status_code,
+    return {"row": row, "request": {**shown, "rows": [row]}, "status": response.status_code,
             "reason": httpx.codes.get_reason_phrase(response.status_code)}

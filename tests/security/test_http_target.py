@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from console.connections.models import Connection
 from integrations.base import MASK
 from tests.e2e.conftest import model_of  # noqa: F401  (fixture)
 from tests.security.conftest import run_sync
@@ -182,3 +183,26 @@ def test_settings_are_accepted_on_the_connection_and_the_sync_and_bad_ones_refus
         [(named, message)] = errors(refused)
         assert named == field and message.startswith(says), (options, message)
     assert trap.connections == 0 and http_receiver.requests == []
+
+
+def test_a_test_send_to_a_stored_refused_address_is_refused_before_connecting(
+        live, e2e, http_receiver, users, trap, connection_of):
+    """The connection's URL as an older console (or a direct database write) may have left it."""
+    target = connection(live, http_receiver)
+    sync_id = created(sync(live, target, users(1)))
+    Connection.objects.filter(pk=target).update(configuration={"url": f"http://127.0.0.1:{trap.port}/items"})
+    sent = live.post(f"/api/syncs/{sync_id}/test_send", json={"row": 0})
+    assert (sent.status_code, sent.json()["key"]) == (400, "test_send_failed"), sent.text
+    assert sent.json()["message"].startswith("127.0.0.1 is a loopback address")
+    assert trap.connections == 0 and http_receiver.requests == []
+
+    salesloft = connection_of("salesloft")
+    other = live.post("/api/syncs", json={
+        "name": "Not an HTTP target", "mode": "updateOrCreate", "schedule": {"frequency": "manual"},
+        "target": {"connection_id": str(salesloft.pk), "object": "cadence:10"},
+        "identity": {"source": {"field": "email", "model_id": str(users(1).pk)}, "target": "Email",
+                     "function": "Equality"}, "fields": []})
+    other_id = created(other)
+    for path in ("dry_run", "test_send"):
+        refused = live.post(f"/api/syncs/{other_id}/{path}", json={})
+        assert (refused.status_code, refused.json()["key"]) == (400, "not_http_target"), refused.text
