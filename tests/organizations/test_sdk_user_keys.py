@@ -85,3 +85,11 @@ def test_a_replayed_key_is_the_same_and_is_not_kept_in_clear(partner, organizati
     assert ApiKey.objects.filter(created_by=org_admin, revoked_at__isnull=True).count() == 1
     kept = bytes(IdempotencyRecord.objects.get(key="partner-key-0001").body)
     assert first.data.value.encode() not in kept and kept
+
+
+def test_the_partner_workflow_new_organization_root_user_key(partner, live_server):
+    created = partner.organization.create(name="Initech").data
+    user = partner.users.create(created.id, email="root@initech.example", role="admin").data
+    value = partner.users.create_api_key(created.id, user.id).data.value
+    me = strict_sdk(live_server.url, value).identity.get().data
+    assert (me.email, me.organization_id, me.organization_name) == ("root@initech.example", created.id, "Initech")
