@@ -150,3 +150,8 @@ def test_deleting_an_organization_cancels_its_runs_then_removes_what_it_owns(par
     assert not User.objects.filter(pk=org_admin.pk).exists()  # belonged nowhere else
     assert User.objects.filter(pk=elsewhere.pk).exists()
     assert list(Membership.objects.values_list("organization__name", flat=True)) == ["Globex"]
+
+
+def test_a_partner_key_identifies_itself_as_partner(partner):
+    me = partner.identity.get().data
+    assert (me.is_partner, me.is_user, me.is_organization, me.organization_id) == (True, False, False, None)
