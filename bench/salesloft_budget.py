@@ -4,7 +4,8 @@
 
 Starts a throwaway PostgreSQL cluster, Redis and the sandbox (which enforces
 Salesloft's documented 600 cost per minute per team), generates N people and
-syncs them to Salesloft people (upsert by email, one call per record) with two
+syncs them to Salesloft people (upsert by email, one call per record: the model is read
+in batches smaller than the bulk-job threshold, see seed000_cadence.py for bulk jobs) with two
 syncs over the two halves of the rows, on the same connection, each run by its
 own `celery worker -P solo` process. The engine's Redis limiter is shared by
 both. Prints the achieved request rate, the share of the budget used (the least
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load_history import as_url, redis_server  # noqa: E402
 from bench.engine_hubspot import sandbox_server  # noqa: E402
 from integrations import egress  # noqa: E402
+from integrations.salesloft.writer import BULK_THRESHOLD  # noqa: E402
 
 BUDGET_PER_MINUTE = 600
 TARGET_SHARE = 0.90
@@ -118,7 +120,8 @@ def main(argv=None) -> int:
     import httpx
 
     with contextlib.ExitStack() as stack:
-        server_url, sandbox, directory, env = budget_services(stack, "budget", {"ENGINE_SOURCE_BATCH_SIZE": "100"})
+        batches = {"ENGINE_SOURCE_BATCH_SIZE": str(BULK_THRESHOLD - 1)}  # one upsert call per record
+        server_url, sandbox, directory, env = budget_services(stack, "budget", batches)
         generate_people(server_url, args.rows)
         syncs = make_syncs(server_url)
         people_before = len(httpx.get(f"{sandbox}/_sandbox/state/salesloft/people").json()["data"])
