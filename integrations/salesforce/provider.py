@@ -33,9 +33,9 @@ class Salesforce(Provider):
                     description="The Salesforce instance's login domain, e.g. acmecorp.my.salesforce.com"),
         ConfigField("connect_mode", "Authentication method", required=True,
                     choices=("browser", "clientcredentials", "api"), default="browser",
-                    refused=(("code", "the device-code flow needs the console to poll Salesforce until someone "
-                                      "enters the code elsewhere, which it does not do; browser signs in through "
-                                      "a popup instead"),),
+                    refused=(("code", ("the device-code flow needs the console to poll Salesforce until someone "
+                                       "enters the code elsewhere, which it does not do; browser signs in through "
+                                       "a popup instead")),),
                     description="browser: OAuth through the console. api: hand over client_id, client_secret and "
                                 "oauth_refresh_token. clientcredentials: client_id and client_secret."),
         ConfigField("client_id", "Client ID", secret=True,
@@ -94,11 +94,11 @@ class Salesforce(Provider):
         if not domain(config) and config.get("domain"):
             problems.append(("domain", "is not a domain name"))
         if config.get("enable_tooling"):
-            problems.append(("enable_tooling", "true is not supported: bulk syncs list only the data API's "
-                                               "objects, not the Tooling API's; leave it false"))
+            problems.append(("enable_tooling", ("true is not supported: bulk syncs list only the data API's "
+                                                "objects, not the Tooling API's; leave it false")))
         if config.get("enable_multicurrency_lookup"):
-            problems.append(("enable_multicurrency_lookup", "true is not supported: bulk syncs read formula "
-                                                            "fields in full, never incrementally; leave it false"))
+            problems.append(("enable_multicurrency_lookup", ("true is not supported: bulk syncs read formula "
+                                                             "fields in full, never incrementally; leave it false")))
         return problems
 
     def api_url(self, config: dict, sandbox_url: str = "") -> str:

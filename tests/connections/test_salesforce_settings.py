@@ -56,7 +56,7 @@ def test_enforce_api_limits_needs_a_daily_cap(client, on_sandbox):
 
 
 def test_username_and_instance_url_are_filled_after_oauth_and_read_only(client, on_sandbox):
-    connection, page = authorized(client, configured(username="someone@else", instance_url_override="http://x"))
+    connection, _ = authorized(client, configured(username="someone@else", instance_url_override="http://x"))
     connection.refresh_from_db()
     assert connection.status == ConnectionStatus.HEALTHY, connection.status_message
     shown = client.get(f"/api/connections/{connection.pk}").json()["data"]["configuration"]
