@@ -7,6 +7,7 @@ are secrets, kept encrypted there).
 
 import re
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from integrations.base import ConfigField
 
@@ -53,6 +54,25 @@ def url_problem(url: str) -> str | None:
     if "{" in scheme + host:
         return "may hold {field} placeholders in its path or query only, never in its host"
     return None
+
+
+def origin(url: str) -> str:
+    """scheme://host:port of a URL, lower-cased, the port spelled out."""
+    parts = urlsplit(PLACEHOLDER.sub("", url))
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        port = None
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+def origin_problem(sync_url: str, connection_url: str) -> str | None:
+    """A sync's URL stays on its connection's host: the connection's headers and credentials
+    go with every request, and only those who may edit the connection choose where."""
+    if origin(sync_url) == origin(connection_url):
+        return None
+    shown = connection_url.split("://", 1)[-1].split("/", 1)[0]
+    return f"must be on the connection's host ({shown}): its headers and credentials go with every request"
 
 
 def problems(options: dict) -> list[tuple[str, str]]:

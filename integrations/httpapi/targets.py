@@ -55,7 +55,11 @@ def configuration_fields(object_id):
 def configuration_problems(connection: dict, configuration: dict) -> list[tuple[str, str]]:
     """A sync's request options checked with the connection's they combine with."""
     chosen = {**connection, **{k: v for k, v in configuration.items() if v not in (None, "", [])}}
-    return [(name, why) for name, why in options.problems(chosen) if name in configuration or name == "batch_key"]
+    found = [(name, why) for name, why in options.problems(chosen) if name in configuration or name == "batch_key"]
+    if configuration.get("url") and connection.get("url") and not found:
+        moved = options.origin_problem(configuration["url"], connection["url"])
+        found += [("url", moved)] if moved else []
+    return found
 
 
 TARGETS = Targets(label=LABEL, objects=objects, fields=fields, sentence=sentence, accepts_new_fields=True,

@@ -89,6 +89,9 @@ class EndpointWriter(Writer):
             found.append(("method", f"must be one of {', '.join(options.METHODS)}"))
         if not str(chosen["url"] or "").startswith(("http://", "https://")):
             found.append(("url", "must start with http:// or https://"))
+        elif spec.configuration.get("url") and session.config.get("url"):
+            moved = options.origin_problem(chosen["url"], session.config["url"])
+            found += [("url", moved)] if moved else []
         if found:
             raise ConnectorError("The HTTP API settings are not usable: " +
                                  "; ".join(f"{name} {why}" for name, why in found) + ".")

@@ -149,7 +149,7 @@ def test_a_test_send_delivers_one_request_and_shows_status_and_reason_only(
 
 
 def test_settings_are_accepted_on_the_connection_and_the_sync_and_bad_ones_refused_by_field(
-        live, e2e, http_receiver, users, trap):
+        live, e2e, sandbox, http_receiver, users, trap):
     on_connection = connection(live, http_receiver, method="DELETE", exclude_attributes=["plan"], batch=True,
                                batch_size=50, batch_format="json_object", batch_key="items")
     stored = live.get(f"/api/connections/{on_connection}").json()["data"]["configuration"]
@@ -172,8 +172,9 @@ def test_settings_are_accepted_on_the_connection_and_the_sync_and_bad_ones_refus
         ({"batch_size": 0}, "target.configuration.batch_size", "must be a whole number from 1 to 10000"),
         ({"method": "GET"}, "target.configuration.method", "must be one of POST, PUT, PATCH, DELETE"),
         ({"url": f"http://{{host}}:{trap.port}/x"}, "target.configuration.url", "may hold {field} placeholders"),
-        ({"url": f"http://127.0.0.1:{trap.port}/x"}, "target.configuration.url", "127.0.0.1 is a loopback"),
-        ({"url": "http://169.254.169.254/latest/"}, "target.configuration.url", "169.254.169.254 is a link-local"),
+        ({"url": f"{sandbox.url}/webhook/x"}, "target.configuration.url", "must be on the connection's host"),
+        ({"url": f"http://127.0.0.1:{trap.port}/x"}, "target.configuration.url", "must be on the connection's host"),
+        ({"url": "http://169.254.169.254/latest/"}, "target.configuration.url", "must be on the connection's host"),
         ({"batch": True, "batch_format": "json_object"}, "target.configuration.batch_key", "is required"),
         ({"exclude_attributes": 7}, "target.configuration.exclude_attributes", "must be a list of names"),
         ({"headers": "X-Other:1"}, "target.configuration.headers", "is not an option"),

@@ -131,3 +131,10 @@ def test_a_value_in_the_url_stays_in_its_path_segment(writer_for, inspector, sin
 def test_a_placeholder_in_the_host_is_refused(writer_for, sink):
     with pytest.raises(ConnectorError, match="never in its host"):
         writer_for("httpapi", "endpoint", configuration={"url": "http://{tenant}.example.com/items"})
+
+
+def test_a_sync_url_off_the_connection_host_is_refused(writer_for, sandbox):
+    """The connection's headers and credentials go with every request: a sync cannot send them elsewhere."""
+    port = int(sandbox.url.rsplit(":", 1)[1])
+    with pytest.raises(ConnectorError, match="must be on the connection's host"):
+        writer_for("httpapi", "endpoint", configuration={"url": f"http://127.0.0.1:{port + 1}/items"})
