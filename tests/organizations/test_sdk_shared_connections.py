@@ -154,3 +154,17 @@ def test_the_child_uses_the_copy_but_changes_nothing(partner, live_server, api_k
     child_sdk.connections.delete(made.id)
     partner.organization.delete(str(organization.pk))
     assert not Connection.objects.exists()
+
+
+def test_deleting_the_child_organization_removes_only_its_copy(partner, live_server, api_key, organization, child,
+                                                               lent):
+    child_org, _ = child
+    made = partner.connections.shared_connections.create_shared_connection(
+        str(organization.pk), str(lent.pk), child_organization_id=str(child_org.pk)).data
+    DataModel.objects.create(organization=child_org, connection_id=made.id, name="Orders",
+                             configuration={"query": "SELECT 1"})
+    partner.organization.delete(str(child_org.pk))
+    assert not Connection.objects.filter(pk=made.id).exists()
+    assert list(Connection.objects.values_list("pk", flat=True)) == [lent.pk]
+    owner = strict_sdk(live_server.url, api_key).connections.shared_connections
+    assert owner.list_shared_connections(str(lent.pk)).data == []
