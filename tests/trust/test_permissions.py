@@ -36,8 +36,8 @@ ROLES = ["admin", "member", "read_only", "outsider", "custom", "granted"]
 
 API_ADMIN_CHANGES = [r"^/api/connections$", r"^/api/connections/test$", r"^/api/connections/\{[a-z_]+\}$",
                      r"^/api/connection_types/.*/parameter_values$", r"^/api/webhooks", r"^/api/notifications",
-                     r"^/api/organization/users", r"^/api/permissions/"]
-API_READING_POSTS = [r"/modelsync/targetobjects$", r"^/api/model-preview$"]
+                     r"^/api/organization/users", r"^/api/permissions/", r"/proxy/settings$"]
+API_READING_POSTS = [r"/modelsync/targetobjects$", r"^/api/model-preview$", r"^/api/connections/\{[a-z_]+\}/query$"]
 API_ADMIN_READS = [r"^/api/audit_events"]
 # partner routes: every organization's key is refused, whatever its role (tests/organizations tries partner keys)
 API_PARTNER_ONLY = [r"^/api/organizations(/|$)"]
@@ -257,7 +257,8 @@ def console_routes():
 def fill_console_path(route, ids) -> str:
     values = {"connection_id": ids["connection"], "model_id": ids["model"], "execution_id": ids["execution"],
               "key_id": ids["key"], "membership_id": ids["membership"], "type_id": "postgresql",
-              "role_id": ids["role"], "policy_id": ids["policy"]}
+              "role_id": ids["role"], "policy_id": ids["policy"], "schema_id": "Contact", "field_id": "Email",
+              "query_id": "00000000-0000-0000-0000-000000000000"}
     values["object_id"] = {"connections": ids["connection"], "models": ids["model"], "syncs": ids["sync"]}.get(
         route.split("/")[1])
     values["sync_id"] = ids["bulk"] if route.startswith("/bulk/") else ids["sync"]
