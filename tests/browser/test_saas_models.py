@@ -37,6 +37,8 @@ def test_an_object_model_with_picklist_values_and_deleted_records(signed_in_page
     model = DataModel.objects.get()
     assert model.configuration == {"table": "Lead", "include_deleted": True}
     assert "Email" in page.locator("#model-fields tbody td:first-child").all_inner_texts()
+    assert "picklist" in page.locator("#model-fields tbody tr", has_text="Status").inner_text()
+    assert "table Lead · deleted records included" in page.locator("body").inner_text()
 
 
 def test_a_soql_syntax_error_shows_salesforces_message(signed_in_page, salesforce):
