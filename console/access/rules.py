@@ -30,7 +30,8 @@ LIST_PATHS = [
     ("connection", re.compile(r"^/(?:api/)?connections$")),
 ]
 TRIGGERS = re.compile(r"/(executions|runs/start|cancel|retry)(/|$)")
-HOME = "/"  # the console's welcome page, where sign-in lands: open to every member
+# the console's welcome page, where sign-in lands, and the API's "who am I": open to every member and key
+OPEN_TO_EVERY_MEMBER = ("/", "/api/me")
 
 
 def governed_object(path: str) -> tuple[str | None, str | None]:
@@ -144,7 +145,7 @@ def refusal(principal: Principal, method: str, path: str) -> Refusal | None:
             return None
         reads = action == "read" and not principal.may("read", kind, object_id)
         return Refusal(404 if reads else 403, needed)
-    if path == HOME and action == "read":
+    if path in OPEN_TO_EVERY_MEMBER and action == "read":
         return None
     list_kind = governed_list(path)
     if list_kind and (action == "read" or principal.allows_everywhere(action, list_kind)):

@@ -96,8 +96,8 @@ def granted_expected(acting, path, sync_id) -> str:
         if re.match(rf"^/(api/)?syncs/{sync_id}(/|$)", path):
             return "allowed" if not acting or any_match(TRIGGERING, path) else "refused"
         return "refused" if acting else "not found"
-    if path in ("/api/health", "/") and not acting:
-        return "allowed"  # no key needed; the welcome page where sign-in lands
+    if path in ("/api/health", "/api/me", "/") and not acting:
+        return "allowed"  # no key needed; who a key is; the welcome page where sign-in lands
     return "allowed" if GOVERNED_LIST.match(path) and not acting else "refused"
 
 
