@@ -18,7 +18,11 @@ from django.utils import timezone
 from console import throttle
 from console.connections import probes
 from console.connections.models import Connection
-from console.connections.services import connection_config, connection_type, without_secrets
+from console.connections.services import (
+    connection_config,
+    connection_type,
+    without_secrets,
+)
 from console.connections.sessions import provider_session
 from console.engine.ratelimit import limiter_for
 from integrations.base import ConnectorError, RateLimited, redact

@@ -14,13 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from console.connections import probes
-from console.connections.files import file_root
 from console.connections.models import Connection
-from console.connections.services import connection_config, connection_type, secrets_kept_out, warehouse_endpoint
+from console.connections.services import connection_type, secrets_kept_out
 from console.engine.conf import setting
 from console.engine.queue import send_on_commit
+from console.schemas.discovery import open_warehouse
 from integrations.base import ConnectorError, QueryError
-from integrations.warehouses import get_source
 from integrations.warehouses.base import clean_query
 
 from .models import TERMINAL, QueryRun, QueryStatus
@@ -36,12 +35,6 @@ class QueryRefused(Exception):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-
-
-def open_warehouse(connection: Connection, deadline: float | None):
-    return get_source(connection.type, connection_config(connection),
-                      endpoint=warehouse_endpoint(connection_type(connection.type)), files=file_root(),
-                      deadline=deadline)
 
 
 def lifetime() -> timedelta:

@@ -6,7 +6,12 @@ import json
 
 from console.connections.files import file_root
 from console.connections.models import Connection
-from console.connections.services import connection_config, connection_type, secrets_kept_out, warehouse_endpoint
+from console.connections.services import (
+    connection_config,
+    connection_type,
+    secrets_kept_out,
+    warehouse_endpoint,
+)
 from console.connections.sessions import provider_session
 from console.engine.ratelimit import limiter_for
 from integrations import registry
