@@ -52,6 +52,7 @@ class Builder:
     configuration: list = field(default_factory=list)
     rows: list = field(default_factory=list)  # (Row, warning, the target field's accepted values)
     required_missing: list = field(default_factory=list)
+    constant_warnings: list = field(default_factory=list)  # a constant a picklist target does not accept
     other_syncs: list = field(default_factory=list)
     days: list = field(default_factory=lambda: DAYS)
     summary: str = ""
@@ -122,12 +123,20 @@ def choose_mode(b: Builder, sync):
     by_id = {f.id: f for f in b.target_fields}
     b.rows = [(row, mismatch(by_name.get(row.source), by_id.get(row.target)),
                [value for value, _ in getattr(by_id.get(row.target), "values", ())]) for row in draft.rows]
+    b.constant_warnings = [unaccepted(c.value, by_id[c.target]) for c in draft.constants
+                           if c.target in by_id and by_id[c.target].values
+                           and c.value not in [value for value, _ in by_id[c.target].values]]
     mapped = {r.target for r in draft.rows} | {c.target for c in draft.constants} | {draft.identity_target}
     if b.mode.id in services.WRITING_MODES:
         b.required_missing = [f for f in b.target_fields if f.required and f.id not in mapped]
     b.other_syncs = list(Sync.objects.filter(organization_id=b.connection.organization_id)
                          .exclude(pk=getattr(sync, "pk", None)).order_by("name"))
     b.summary = summary(b)
+
+
+def unaccepted(value, target) -> str:
+    accepted = ", ".join(allowed for allowed, _ in target.values)
+    return f"{value!r} is not one of the values {target.name} accepts: {accepted}."
 
 
 # Which builder step shows an error about a field of the API body.

@@ -44,3 +44,12 @@ def test_the_mapping_page_shows_what_a_picklist_accepts(console, target, active_
     page = console.post("/syncs/builder", draft, HTTP_HX_REQUEST="true").content.decode()
     assert page.count('class="help accepted-values"') == 1
     assert "Accepts only: Hot, Warm, Cold" in page
+
+
+def test_the_mapping_page_warns_of_a_constant_a_picklist_does_not_accept(console, target, active_users):
+    salesforce = target("salesforce", configuration={"domain": "acme.my.salesforce.com"})
+    draft = {"model": str(active_users.pk), "connection": str(salesforce.pk), "object": "Lead",
+             "mode": "updateOrCreate", "const_target": ["Rating", "LeadSource"], "const_value": ["Lukewarm", "Web"]}
+    page = console.post("/syncs/builder", draft, HTTP_HX_REQUEST="true").content.decode()
+    assert "&#x27;Lukewarm&#x27; is not one of the values Rating accepts: Hot, Warm, Cold." in page
+    assert page.count("is not one of the values") == 1  # Web is a Lead Source
