@@ -25,6 +25,7 @@ import io
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from itertools import islice
 
 import httpx
 
@@ -143,8 +144,9 @@ class Read:
         while True:
             params = {"maxRecords": BULK_SET_SIZE, **({"locator": locator} if locator else {})}
             response = send(self.session, "GET", f"jobs/query/{job['id']}/results", params=params)
-            yield [{name: value if value != "" else None for name, value in row.items()}
-                   for row in csv.DictReader(io.StringIO(response.text))]
+            rows = csv.DictReader(io.StringIO(response.text))
+            while chunk := list(islice(rows, PAGE_SIZE)):  # a set's rows as dicts a page at a time
+                yield [{name: value if value != "" else None for name, value in row.items()} for row in chunk]
             locator = response.headers.get("Sforce-Locator")
             if not locator or locator == "null":
                 return
