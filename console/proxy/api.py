@@ -93,6 +93,7 @@ class ProxyInfo(Schema):
 class ProxySettingsOut(Schema):
     backendType: str
     connectionId: str
+    parentConnectionId: str | None = None
     enabled: bool
     supported: bool
 
@@ -112,6 +113,7 @@ def refusal(error: services.ProxyRefused):
 
 def settings_out(connection) -> dict:
     return {"backendType": connection.type, "connectionId": str(connection.pk),
+            "parentConnectionId": str(connection.parent_id) if connection.parent_id else None,
             "enabled": services.settings_of(connection).enabled, "supported": services.supported(connection)}
 
 
@@ -136,12 +138,14 @@ def get_proxy_info(request, id: UUID):
         return refusal(error)
 
 
-@router.get("/connections/{id}/proxy/settings", response={200: Envelope(ProxySettingsOut), **ERRORS})
+@router.get("/connections/{id}/proxy/settings", response={200: Envelope(ProxySettingsOut), **ERRORS},
+            exclude_none=True)
 def get_proxy_settings(request, id: UUID):
     return {"data": settings_out(own_connection(request, id))}
 
 
-@router.put("/connections/{id}/proxy/settings", response={200: Envelope(ProxySettingsOut), **ERRORS})
+@router.put("/connections/{id}/proxy/settings", response={200: Envelope(ProxySettingsOut), **ERRORS},
+            exclude_none=True)
 def update_proxy_settings(request, id: UUID, payload: ProxySettingsIn):
     connection = own_connection(request, id)
     try:

@@ -24,6 +24,7 @@ from console.connections.services import (
     without_secrets,
 )
 from console.connections.sessions import provider_session
+from console.connections.stored import holder
 from console.engine.ratelimit import limiter_for
 from integrations.base import ConnectorError, RateLimited, redact
 
@@ -61,10 +62,14 @@ def supported(connection: Connection) -> bool:
 
 
 def settings_of(connection: Connection) -> ProxySettings:
-    return ProxySettings.objects.get_or_create(connection=connection)[0]
+    """The proxy settings, stored on the parent connection of a shared copy."""
+    return ProxySettings.objects.get_or_create(connection=holder(connection))[0]
 
 
 def update_settings(connection: Connection, enabled: bool, allowed_methods=None) -> ProxySettings:
+    if connection.parent_id:
+        raise ProxyRefused(403, "This connection is a shared copy: its proxy settings are its parent's, changed "
+                                "only by the organization that owns it.", key="forbidden")
     if enabled and not supported(connection):
         raise refused("enabled", f"{connection.type_name} connections cannot be used through the proxy")
     current = settings_of(connection)

@@ -71,3 +71,21 @@ def test_bad_calls_and_unsupported_connections_are_refused(client, salesloft, or
                         headers={"Authorization": f"Bearer {member_key}"}, json={"enabled": False})
     assert refused.status_code == 403
     assert ProxySettings.objects.get(connection=salesloft).enabled is True
+
+
+def test_a_shared_copy_follows_its_parent_and_cannot_change_it(live_server, salesloft):
+    from console.accounts.services import sign_up
+    from console.connections.sharing import share
+
+    child = sign_up("child@example.com", "correct-horse-battery", "Child Co").memberships.get().organization
+    copy = share(salesloft, child)
+    _, child_key = create_api_key(child, "child")
+    proxy = strict_sdk(live_server.url, child_key).connections.proxy
+    ProxySettings.objects.create(connection=salesloft, enabled=True)
+
+    settings = proxy.get_proxy_settings(str(copy.pk)).data
+    assert settings.parent_connection_id == str(salesloft.pk) and settings.enabled is True
+    with pytest.raises(ForbiddenError):
+        proxy.update_proxy_settings(str(copy.pk), enabled=False)
+    assert ProxySettings.objects.get(connection=salesloft).enabled is True
+    assert not ProxySettings.objects.filter(connection=copy).exists()
