@@ -7,15 +7,15 @@ from uuid import UUID
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema
 
 from console import egress
 from console.api.errors import ApiError, field_error
-from console.api.schemas import ERRORS, Envelope, ListEnvelope
+from console.api.pagination import paginate
+from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
 
-from .models import Event, NotificationSettings, Webhook
+from .models import Event, NotificationSettings, Webhook, WebhookDelivery
 from .notifications import EVENT_TYPES
 
 router = Router(tags=["Events and webhooks"])
@@ -46,6 +46,18 @@ class WebhookOut(Schema):
     created_at: datetime
 
 
+class DeliveryOut(Schema):
+    id: str
+    event_id: str
+    event_type: str
+    attempted_at: datetime
+    status_code: int | None = None
+    success: bool
+    error: str | None = None
+    error_kind: str | None = None
+    duration_ms: int
+
+
 class Subscribers(Schema):
     emails: list[str]
 
@@ -72,7 +84,10 @@ def checked(payload: WebhookIn) -> WebhookIn:
 
 
 def org_webhook(request, id) -> Webhook:
-    return get_object_or_404(Webhook, pk=id, organization=request.auth.organization)
+    webhook = Webhook.objects.filter(pk=id, organization=request.auth.organization).first()
+    if webhook is None:
+        raise ApiError(404, f"No webhook {id} in this organization.", key="not_found")
+    return webhook
 
 
 def in_utc(field: str, moment: datetime) -> datetime:
@@ -147,6 +162,31 @@ def update_webhook(request, id: UUID, payload: WebhookIn):
 def delete_webhook(request, id: UUID):
     org_webhook(request, id).delete()
     return HttpResponse(status=200)
+
+
+def delivery_out(d: WebhookDelivery) -> dict:
+    return {
+        "id": str(d.pk), "event_id": str(d.event_id), "event_type": d.event.type,
+        "attempted_at": d.attempted_at, "status_code": d.status_code, "success": d.success,
+        "error": d.error or None, "error_kind": d.error_kind, "duration_ms": d.duration_ms,
+    }
+
+
+@router.get("/webhooks/{id}/deliveries", response={200: PagedEnvelope(DeliveryOut), **ERRORS},
+            summary="List a webhook's delivery attempts")
+def list_deliveries(request, id: UUID, success: bool | None = None, event_id: UUID | None = None,
+                    start: datetime | None = None, end: datetime | None = None, page_token: str | None = None):
+    deliveries = org_webhook(request, id).deliveries.select_related("event")
+    if success is not None:
+        deliveries = deliveries.filter(success=success)
+    if event_id:
+        deliveries = deliveries.filter(event_id=event_id)
+    if start:
+        deliveries = deliveries.filter(attempted_at__gte=in_utc("start", start))
+    if end:
+        deliveries = deliveries.filter(attempted_at__lt=in_utc("end", end))
+    items, next_token = paginate(deliveries, page_token, order_by="attempted_at")
+    return {"data": [delivery_out(d) for d in items], "pagination": {"next_page_token": next_token}}
 
 
 @router.post("/webhooks/{id}/disable", response={200: Envelope(WebhookOut), **ERRORS}, summary="Disable the webhook")

@@ -57,6 +57,15 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-attempted_at", "-id"]
 
+    @property
+    def error_kind(self) -> str | None:
+        """Why an attempt failed: the endpoint's answer, a refused address, or no answer at all."""
+        if self.success:
+            return None
+        if self.status_code:
+            return "http_status"
+        return "refused" if self.error.startswith("Not sent") else "unreachable"
+
 
 class NotificationSettings(models.Model):
     """Who gets an email when a run fails. Empty means the organization's admins."""

@@ -1,5 +1,7 @@
 from django.contrib import messages
 from django.core import signing
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -214,7 +216,9 @@ def notifications(request):
             save_settings(organization, webhook, form.cleaned_data)
             messages.info(request, "Notifications saved.")
             return redirect("engine:notifications")
-    deliveries = WebhookDelivery.objects.filter(webhook=webhook).select_related("event")[:20] if webhook else []
+    deliveries = WebhookDelivery.objects.filter(webhook=webhook).select_related("event").annotate(
+        attempt=Window(RowNumber(), partition_by=[F("event_id")], order_by=[F("attempted_at").asc(), F("id").asc()]),
+    ).order_by("-attempted_at", "-id")[:20] if webhook else []
     return render(request, "engine/notifications.html", {"form": form, "webhook": webhook, "deliveries": deliveries})
 
 
