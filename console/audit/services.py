@@ -21,6 +21,8 @@ OBJECT_TYPES = [
     ("/api/webhooks", "webhook"), ("/api/notifications", "notifications"),
     ("/settings/notifications", "notifications"),
     ("/settings/api-keys", "api_key"), ("/settings/members", "member"),
+    ("/api/organization/users", "member"), ("/api/permissions/roles", "role"), ("/settings/roles", "role"),
+    ("/api/permissions/policies", "policy"),
 ]
 # (end of the path, action) for POSTs that are not plain creations or updates
 POST_ACTIONS = [
@@ -72,7 +74,8 @@ def action_of(method: str, path: str) -> str:
         if path.endswith(end):
             return action
     if path.endswith(("/new", "/settings/api-keys", "/settings/members", "/api/connections", "/api/models",
-                      "/api/syncs", "/api/bulk/syncs", "/api/webhooks")) or "/new/" in path:
+                      "/api/syncs", "/api/bulk/syncs", "/api/webhooks", "/api/organization/users",
+                      "/api/permissions/roles", "/api/permissions/policies", "/settings/roles")) or "/new/" in path:
         return "created"
     return "updated"
 

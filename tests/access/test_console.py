@@ -97,3 +97,13 @@ def test_grants_refuse_other_organizations_members_and_objects(console, organiza
     assert console.post(f"/syncs/{theirs['sync']}/grants", {"user": str(outsider.pk),
                                                             "role": str(runners.pk)}).status_code == 404
     assert not Policy.objects.exists()
+
+
+def test_role_and_policy_changes_are_audited(console, api, organization):
+    from console.audit.models import AuditEvent
+
+    console.post("/settings/roles", {"name": "Runners", "permissions": ["read"]})
+    api.post("/api/permissions/policies", {"name": "Readers", "policy_actions": []}, content_type="application/json")
+    events = {(e.object_type, e.action, e.object_name, e.via) for e in AuditEvent.objects.filter(organization=organization)}
+    assert ("role", "created", "Runners", "console") in events
+    assert ("policy", "created", "Readers", "api") in events
