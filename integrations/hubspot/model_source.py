@@ -11,6 +11,7 @@ the sync's filters to every row still, so search only ever narrows the reading.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import islice
 
@@ -24,6 +25,7 @@ OPERATORS = {"Equality": "EQ", "StringOneOf": "IN", "IsNotNull": "HAS_PROPERTY",
 RANGES = {"GreaterThan": "GT", "GreaterThanEqual": "GTE", "LessThan": "LT", "LessThanEqual": "LTE",
           "OnOrAfter": "GTE", "OnOrBefore": "LTE"}
 RANGED_TYPES = ("number", "date", "datetime")
+OBJECT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # contacts, 2-123456, p_custom_object
 
 
 def items(session) -> dict:
@@ -35,8 +37,8 @@ def clean(configuration: dict) -> dict:
     if unknown:
         raise SourceRefused(unknown[0], "is not a HubSpot model setting (object)")
     name = configuration.get("object")
-    if not isinstance(name, str) or not name.strip():
-        raise SourceRefused("object", "must name a HubSpot object such as contacts")
+    if not isinstance(name, str) or not OBJECT_NAME.match(name.strip()):
+        raise SourceRefused("object", "must name a HubSpot object such as contacts or 2-123456")
     return {"object": name.strip()}
 
 

@@ -26,6 +26,7 @@ BULK_THRESHOLD = 50_000  # records above which an object model is read through B
 PREVIEW_PAGE = 200  # the smallest REST page Salesforce gives
 FIELDS_FUNCTION = re.compile(r"^fields\s*\(\s*(all|standard|custom)\s*\)$", re.IGNORECASE)
 FROM = re.compile(r"\bfrom\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # an object's API name: Contact, Customer_Score__c
 
 
 def items(session) -> dict:
@@ -37,8 +38,8 @@ def clean(configuration: dict) -> dict:
     unknown = sorted(set(configuration) - {"table", "query", "include_deleted"})
     if unknown:
         raise SourceRefused(unknown[0], "is not a Salesforce model setting (table, query, include_deleted)")
-    if table is not None and (not isinstance(table, str) or not table.strip()):
-        raise SourceRefused("table", "must be a Salesforce object name such as Contact")
+    if table is not None and (not isinstance(table, str) or not API_NAME.match(table.strip())):
+        raise SourceRefused("table", "must be a Salesforce object's API name such as Contact")
     if query is not None and (not isinstance(query, str) or not query.strip()):
         raise SourceRefused("query", "must be SOQL text")
     if not table and not query:

@@ -108,6 +108,13 @@ def test_unknown_object_or_field_is_a_400_naming_it(api, salesforce):
     assert "Shoe_Size__c" in response.json()["message"]
 
 
+@pytest.mark.parametrize("table", ["Contact/../../limits", "Contact WHERE Id != null", ""])
+def test_an_object_name_must_be_an_api_name(api, salesforce, table):
+    response = post(api, "/api/models", model(salesforce, {"table": table}))
+    assert response.status_code == 400
+    assert response.json()["metadata"]["errors"][0]["field"] == "configuration.table"
+
+
 def test_unknown_configuration_key_is_refused(api, salesforce):
     response = post(api, "/api/models", model(salesforce, {"table": "Lead", "where": "x"}))
     assert response.status_code == 400
@@ -129,3 +136,6 @@ def test_hubspot_unknown_object(api, hubspot):
     response = post(api, "/api/models", model(hubspot, {"object": "spaceships"}))
     assert response.status_code == 400
     assert "spaceships" in response.json()["message"]
+    response = post(api, "/api/models", model(hubspot, {"object": "../owners"}))
+    assert response.status_code == 400
+    assert response.json()["metadata"]["errors"][0]["field"] == "configuration.object"
