@@ -41,6 +41,8 @@ class Organization(models.Model):
     # Where an API-started OAuth flow may send the browser afterwards: origins or URL
     # prefixes. Empty allows only the console's own PUBLIC_URL.
     oauth_redirect_urls = models.JSONField(default=list, blank=True)
+    # Record logs: whether runs keep the field values of the records they reject or set aside.
+    record_logging = models.BooleanField(default=True)
     # Single sign-on settings a partner sets through /api/organizations; the client secret is encrypted.
     issuer = models.CharField(max_length=500, blank=True, default="")
     sso_domain = models.CharField(max_length=253, blank=True, default="")
