@@ -1,6 +1,7 @@
 """python -m integrations.sandbox --host 127.0.0.1 --port 8100 --state var/sandbox.sqlite3"""
 
 import argparse
+import logging
 import os
 
 from .server import SandboxServer
@@ -19,6 +20,7 @@ def main(argv=None):
         settings["token_lifetime"] = args.token_lifetime
     if args.state:
         os.makedirs(os.path.dirname(os.path.abspath(args.state)), exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     server = SandboxServer(port=args.port, state_path=args.state, host=args.host, quiet=False, **settings)
     print(f"sandbox providers on {server.url}: "
           + ", ".join(f"{m.NAME} {server.url}{m.PREFIX}" for m in server.app.providers), flush=True)

@@ -1,18 +1,35 @@
-"""Run the sandbox app on a local port in a background thread."""
+"""Run the sandbox app on a local port in a background thread.
+
+Served by waitress, HTTP/1.1 with keep-alive, so clients reuse their connections as they
+do with the real providers (and benchmarks measure the engine, not new connections).
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from waitress import wasyncore
+from waitress.server import create_server
 
 from .app import make_app
 from .state import State
 
+THREADS = 32  # requests served at once; idle keep-alive connections hold no thread
+access_log = logging.getLogger("integrations.sandbox.access")
 
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        pass
+
+def logged(app):
+    """The app, logging each request's method, path and status."""
+
+    def logging_app(environ, start_response):
+        def start(status, headers, exc_info=None):
+            access_log.info("%s %s %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), status)
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return logging_app
 
 
 class SandboxServer:
@@ -29,9 +46,9 @@ class SandboxServer:
         self.host = host
         self.state = State(state_path)
         self.app = make_app(self.state, settings, providers)
-        handler = QuietHandler if quiet else WSGIRequestHandler
-        self._server = make_server(host, port, self.app, threaded=True, request_handler=handler)
-        self.port = self._server.server_port
+        self._server = create_server(self.app if quiet else logged(self.app), host=host, port=port,
+                                     threads=THREADS, ident="sandbox")
+        self.port = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
 
     @property
@@ -40,20 +57,23 @@ class SandboxServer:
 
     def start(self) -> "SandboxServer":
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
+            self._thread = threading.Thread(target=self._server.run, name="sandbox", daemon=True)
             self._thread.start()
         return self
 
     def stop(self):
         if self._thread is not None:
-            self._server.shutdown()
+            # closing every socket from the loop's own thread ends its loop
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
             self._thread.join()
             self._thread = None
-        self._server.server_close()
+        else:
+            wasyncore.close_all(self._server._map)
+        self._server.task_dispatcher.shutdown()
 
     def serve_forever(self):
         """Serve in the calling thread (the command line uses this)."""
-        self._server.serve_forever()
+        self._server.run()
 
     def reset(self):
         self.app.reset()

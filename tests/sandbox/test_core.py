@@ -275,3 +275,23 @@ def test_faults_counting_and_inspection(server):
     assert httpx.post(f"{server.url}/_sandbox/reset").status_code == 200
     assert httpx.get(f"{server.url}/_sandbox/requests").json()["total"] == 0
     assert httpx.get(f"{server.url}/_sandbox/faults").json()["latency_ms"] == 0
+
+
+def test_the_server_keeps_a_connection_alive_across_requests(server):
+    """HTTP/1.1 keep-alive: one client connection serves many requests, as the providers' do."""
+    import http.client
+
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        connection.request("GET", "/_sandbox/requests")
+        first = connection.getresponse()
+        first.read()
+        opened = connection.sock
+        for _ in range(5):
+            connection.request("GET", "/_sandbox/requests")
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 200 and answer.version == 11
+            assert connection.sock is opened  # http.client opens a new socket when the server closes
+    finally:
+        connection.close()
