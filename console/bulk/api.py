@@ -1,12 +1,13 @@
 """Bulk syncs and their executions (§2.8 of the reference), in Polytomic's wire format."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.db.models import Max, OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict
 
@@ -16,11 +17,12 @@ from console.api.pagination import paginate
 from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
 from console.connections.models import Connection
 from console.engine import error_handling
+from console.engine.api import ConsoleLogs
 from console.engine.models import TERMINAL_STATUSES
 from integrations.base import ConnectorError
 
-from . import runs, schedules, services
-from .models import BulkExecution, BulkSchedule, BulkSchemaExecution, BulkSync
+from . import logs, runs, schedules, services
+from .models import BulkExecution, BulkExecutionLog, BulkSchedule, BulkSchemaExecution, BulkSync
 
 router = Router(tags=["Bulk syncs"])
 
@@ -580,36 +582,107 @@ def schedule_of(sync, schedule_id) -> BulkSchedule:
     return get_object_or_404(BulkSchedule, pk=schedule_id, sync=sync)
 
 
-@router.get("/bulk/syncs/{sync_id}/schedules", response={200: ListEnvelope(BulkScheduleOut), **ERRORS},
+@router.get("/bulk/syncs/{id}/schedules", response={200: ListEnvelope(BulkScheduleOut), **ERRORS},
             summary="The bulk sync's schedules: its default one first")
-def list_schedules(request, sync_id: UUID):
-    sync = sync_of(request, sync_id)
+def list_schedules(request, id: UUID):
+    sync = sync_of(request, id)
     return {"data": [schedules.default_out(sync)] + [schedules.out(s) for s in sync.additional_schedules.all()]}
 
 
-@router.post("/bulk/syncs/{sync_id}/schedules", response={200: Envelope(BulkScheduleOut), **ERRORS},
+@router.post("/bulk/syncs/{id}/schedules", response={200: Envelope(BulkScheduleOut), **ERRORS},
              summary="Add a schedule to the bulk sync (the others stay)")
-def create_schedule(request, sync_id: UUID, payload: BulkScheduleBody):
-    sync = sync_of(request, sync_id)
+def create_schedule(request, id: UUID, payload: BulkScheduleBody):
+    sync = sync_of(request, id)
     schedule = schedules.save(sync, schedules.clean(sync, payload.model_dump()), user=request.auth.created_by)
     return {"data": schedules.out(schedule)}
 
 
-@router.get("/bulk/syncs/{sync_id}/schedules/{schedule_id}", response={200: Envelope(BulkScheduleOut), **ERRORS})
-def get_schedule(request, sync_id: UUID, schedule_id: UUID):
-    return {"data": schedules.out(schedule_of(sync_of(request, sync_id), schedule_id))}
+@router.get("/bulk/syncs/{id}/schedules/{schedule_id}", response={200: Envelope(BulkScheduleOut), **ERRORS})
+def get_schedule(request, id: UUID, schedule_id: UUID):
+    return {"data": schedules.out(schedule_of(sync_of(request, id), schedule_id))}
 
 
-@router.put("/bulk/syncs/{sync_id}/schedules/{schedule_id}", response={200: Envelope(BulkScheduleOut), **ERRORS},
+@router.put("/bulk/syncs/{id}/schedules/{schedule_id}", response={200: Envelope(BulkScheduleOut), **ERRORS},
             summary="Replace one of the bulk sync's schedules")
-def update_schedule(request, sync_id: UUID, schedule_id: UUID, payload: BulkScheduleBody):
-    sync = sync_of(request, sync_id)
+def update_schedule(request, id: UUID, schedule_id: UUID, payload: BulkScheduleBody):
+    sync = sync_of(request, id)
     schedule = schedule_of(sync, schedule_id)
     schedule = schedules.save(sync, schedules.clean(sync, payload.model_dump()), schedule, user=request.auth.created_by)
     return {"data": schedules.out(schedule)}
 
 
-@router.delete("/bulk/syncs/{sync_id}/schedules/{schedule_id}", response={200: None, **ERRORS})
-def delete_schedule(request, sync_id: UUID, schedule_id: UUID):
-    schedule_of(sync_of(request, sync_id), schedule_id).delete()
+@router.delete("/bulk/syncs/{id}/schedules/{schedule_id}", response={200: None, **ERRORS})
+def delete_schedule(request, id: UUID, schedule_id: UUID):
+    schedule_of(sync_of(request, id), schedule_id).delete()
     return HttpResponse(status=200)
+
+
+# ---- execution logs -----------------------------------------------------------------
+
+
+class BulkLogUrlsOut(Schema):
+    """BulkSyncExecutionLogs, with the keys Polytomic capitalizes."""
+
+    Expires: datetime  # noqa: N815
+    URLs: list[str]  # noqa: N815
+
+
+class ExportedLogs(Schema):
+    url: str
+
+
+class ExportJob(Schema):
+    job_id: str
+    type: str
+    status: str
+
+
+class ExportOut(Schema):
+    data: ExportedLogs
+    job: ExportJob
+
+
+@router.get("/bulk/syncs/{id}/executions/{exec_id}/consolelog", response={200: Envelope(ConsoleLogs),
+            **ERRORS}, summary="A bulk run's console log, its objects' lines included")
+def execution_console_log(request, id: UUID, exec_id: UUID, limit: int | None = None,
+                          after: str | None = None):
+    execution = execution_of(request, id, exec_id)
+    return {"data": logs.console_page(execution.logs.all(), limit, after)}
+
+
+@router.get("/bulk/syncs/{id}/executions/{exec_id}/schemas/{schema_id}/consolelog",
+            response={200: Envelope(ConsoleLogs), **ERRORS}, summary="A bulk run's console log about one object")
+def schema_console_log(request, id: UUID, exec_id: UUID, schema_id: str, limit: int | None = None,
+                       after: str | None = None):
+    execution = execution_of(request, id, exec_id)
+    if schema_id not in {s["id"] for s in execution.sync.schemas} | {s.schema for s in execution.schemas.all()}:
+        raise ApiError(404, f"This bulk sync has no schema '{schema_id}'.", metadata={"schema_id": schema_id})
+    return {"data": logs.console_page(execution.logs.filter(schema=schema_id), limit, after)}
+
+
+@router.get("/connections/{connection_id}/ingest/consolelog", response={200: Envelope(ConsoleLogs), **ERRORS},
+            summary="The console log of bulk runs reading from this connection")
+def ingest_console_log(request, connection_id: UUID, sync_id: UUID | None = None, limit: int | None = None,
+                       after: str | None = None):
+    connection = connection_of(request, connection_id)
+    lines = BulkExecutionLog.objects.filter(execution__sync__source_connection=connection)
+    if sync_id:
+        get_object_or_404(BulkSync, pk=sync_id, source_connection=connection)
+        lines = lines.filter(execution__sync_id=sync_id)
+    return {"data": logs.console_page(lines, limit, after)}
+
+
+@router.get("/bulk/syncs/{id}/executions/{exec_id}/logs", response={200: Envelope(BulkLogUrlsOut),
+            **ERRORS}, summary="Signed URLs of a bulk run's log files")
+def execution_log_urls(request, id: UUID, exec_id: UUID):
+    execution = execution_of(request, id, exec_id)
+    expires = timezone.now() + timedelta(seconds=logs.URL_MAX_AGE)
+    return {"data": {"Expires": expires, "URLs": [logs.sign(execution, "execution.jsonl")]}}
+
+
+@router.post("/bulk/syncs/{id}/executions/{exec_id}/logs/export", response={200: ExportOut, **ERRORS},
+             summary="An archive of a bulk run's logs, one file per object, behind a signed URL")
+def export_execution_logs(request, id: UUID, exec_id: UUID, notify: bool = False):
+    execution = execution_of(request, id, exec_id)
+    return {"data": {"url": logs.sign(execution, "logs.zip")},
+            "job": {"job_id": str(uuid4()), "type": "export_logs", "status": "done"}}

@@ -136,3 +136,18 @@ class BulkSchedule(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class BulkExecutionLog(models.Model):
+    """A line of a bulk run's console log; `schema` names the object it is about (blank: the run)."""
+
+    execution = models.ForeignKey(BulkExecution, on_delete=models.CASCADE, related_name="logs")
+    schema = models.CharField(max_length=300, blank=True, default="")
+    level = models.CharField(max_length=10, default="info")
+    message = models.TextField()
+    payload = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["execution", "schema"])]

@@ -28,7 +28,7 @@ from integrations.base import ConnectorError
 from integrations.warehouses.destinations import BackgroundWriter
 
 from .models import BulkExecution, BulkSchemaExecution, BulkSync
-from . import schedules, schema_settings
+from . import logs, schedules, schema_settings
 from .services import open_destination, selected_columns, source_module
 
 logger = logging.getLogger(__name__)
@@ -93,17 +93,22 @@ class Copy:
             table = destination.prepare(object_id, columns, self.module.KEY, rebuild=rebuild,
                                         table_name=schema.get("user_output_name"))
             item.output_name = table.name
+            logs.log(execution, f"Copying {len(columns)} fields into {table.name}.", schema=object_id)
             if execution.fetch_mode != "none":
                 self.copy_records(session, destination, table, item, schema, columns, rebuild)
             item.status = ExecutionStatus.COMPLETED
+            logs.log(execution, f"{item.record_count} records written ({item.deleted_count} deleted, "
+                                f"{item.error_count} skipped).", schema=object_id)
         except (Canceled, LostClaim):
             item.status = ExecutionStatus.CANCELED
             raise
         except SchemaCanceled:
             item.status, item.status_message = ExecutionStatus.CANCELED, "Canceled while this run went on."
+            logs.log(execution, "Canceled; the other objects go on.", schema=object_id, level="warning")
         except ConnectorError as error:
             item.status, item.status_message = ExecutionStatus.FAILED, str(error)[:5000]
             self.failed.append(f"{object_id}: {error}")
+            logs.log(execution, f"Failed: {error}", schema=object_id, level="error")
         finally:
             item.completed_at = timezone.now()
             item.save()
@@ -240,12 +245,23 @@ class BulkRuns(lifecycle.Lifecycle):
     failures = (ConnectorError,)
     kept_when_given_up = "What was copied so far stays in the destination."
 
+    def note(self, execution, message: str, level: str = "info"):
+        logs.log(execution, message, level=level)
+
+    def queued(self, execution):
+        what = "Test run" if execution.is_test else ("Resync" if execution.resync_mode else "Run")
+        logs.log(execution, f"{what} queued (trigger: {execution.trigger}).")
+
     def started(self, execution):
+        logs.log(execution, f"Started (attempt {execution.attempt}) on {execution.worker}.")
         if execution.attempt == 1 and not execution.is_test:
             emit_event(execution, "bulk_sync.running")
 
     def ended(self, execution):
-        """The run's event; a continuous sync is planned again."""
+        """The run's log line and event; a continuous sync is planned again."""
+        logs.log(execution, f"Ended {execution.status}: {execution.record_count} records written."
+                            + (f" {execution.status_message}" if execution.status_message else ""),
+                 level="error" if execution.status == ExecutionStatus.FAILED else "info")
         if execution.is_test:
             return
         if execution.status == ExecutionStatus.COMPLETED:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("/<uuid:sync_id>/runs", views.run_history, name="runs"),
     path("/<uuid:sync_id>/runs/start", views.start_run, name="start"),
     path("/<uuid:sync_id>/runs/<uuid:execution_id>/cancel", views.cancel_run, name="cancel"),
+    path("/execution-logs/<str:token>/<str:filename>", views.log_file, name="log-file"),
 ]

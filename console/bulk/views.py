@@ -1,4 +1,6 @@
 from django.contrib import messages
+from django.core import signing
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +12,7 @@ from console.api.errors import ApiError
 from console.engine.models import ACTIVE_STATUSES
 from console.engine.views import go
 
-from . import forms, runs, services
+from . import forms, logs, runs, services
 from .models import BulkExecution, BulkSync
 
 RUNS_SHOWN = 50
@@ -102,3 +104,19 @@ def cancel_run(request, sync_id, execution_id):
     except runs.NotCancelable as error:
         messages.warning(request, str(error))
     return go(request, reverse("bulk:runs", args=[sync_id]))
+
+
+def log_file(request, token, filename):
+    """A run's log file behind a signed, expiring URL (what the API's log URLs point at)."""
+    try:
+        execution = get_object_or_404(BulkExecution, pk=logs.read_token(token))
+    except signing.BadSignature:
+        raise Http404("This link is invalid or has expired.") from None
+    if filename == "execution.jsonl":
+        response = HttpResponse(logs.jsonl(execution.logs.order_by("id")), content_type="application/x-ndjson")
+    elif filename == "logs.zip":
+        response = HttpResponse(logs.archive(execution), content_type="application/zip")
+    else:
+        raise Http404("No such log file.")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -18,7 +18,7 @@ from console.syncs.models import Sync
 
 from . import error_handling, services
 from .events_api import router as events_router
-from .logs import LOG_TYPES, URL_MAX_AGE, log_count, sign_log
+from .logs import LOG_TYPES, URL_MAX_AGE, file_name, log_count, sign_log
 
 router = Router(tags=["Model sync executions"])
 router.add_router("", events_router)
@@ -386,8 +386,9 @@ def log_urls(request, sync_id: UUID, id: UUID, type: str):
 def log_file(request, sync_id: UUID, id: UUID, type: str, filename: str):
     execution = get_execution(request, sync_id, id)
     checked_type(type)
-    if filename != f"{type}.jsonl":
-        raise ApiError(404, "Not found.")
+    if filename != file_name(type):
+        raise ApiError(404, f"Execution {id} has no {type} file '{filename}'; its files are those the URLs answer "
+                            "names, e.g. " + file_name(type))
     return HttpResponseRedirect(sign_log(execution, type))
 
 

@@ -32,8 +32,13 @@ def log_count(execution, log_type: str) -> int:
 
 
 def sign_log(execution, log_type: str) -> str:
+    """The file's signed URL; it ends with the file's name, which the API's per-file route takes."""
     token = signing.dumps({"e": str(execution.pk), "t": log_type}, salt=SALT)
-    return settings.PUBLIC_URL + reverse("engine:log-file", args=[token])
+    return settings.PUBLIC_URL + reverse("engine:log-file", args=[token, file_name(log_type)])
+
+
+def file_name(log_type: str) -> str:
+    return f"{log_type}.jsonl"
 
 
 def read_token(token: str) -> tuple[str, str]:

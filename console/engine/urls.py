@@ -14,5 +14,5 @@ urlpatterns = [
     path("syncs/<uuid:sync_id>/runs/<uuid:execution_id>/retry", views.retry_run, name="retry"),
     path("syncs/<uuid:sync_id>/notifications", views.sync_notifications, name="sync-notifications"),
     path("settings/notifications", views.notifications, name="notifications"),
-    path("execution-logs/<str:token>", views.log_file, name="log-file"),
+    path("execution-logs/<str:token>/<str:filename>", views.log_file, name="log-file"),
 ]

@@ -13,7 +13,7 @@ from console.syncs.models import Sync
 
 from . import error_handling, services
 from .forms import ErrorHandlingForm, NotificationsForm
-from .logs import LOG_TYPES, log_count, log_lines, read_token, sign_log
+from .logs import LOG_TYPES, file_name, log_count, log_lines, read_token, sign_log
 from .models import ACTIVE_STATUSES, Execution, NotificationSettings, Webhook, WebhookDelivery
 from .notifications import save_settings
 
@@ -185,12 +185,14 @@ def retry_run(request, sync_id, execution_id):
     return go(request, reverse("engine:run", args=[sync_id, retry.pk]))
 
 
-def log_file(request, token):
+def log_file(request, token, filename):
     """A record log behind a signed, expiring URL (what the API's log URLs point at)."""
     try:
         execution_id, log_type = read_token(token)
     except signing.BadSignature:
         raise Http404("This link is invalid or has expired.") from None
+    if filename != file_name(log_type):
+        raise Http404("No such log file.")
     execution = get_object_or_404(Execution, pk=execution_id)
     response = StreamingHttpResponse(log_lines(execution, log_type), content_type="application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="{log_type}.jsonl"'

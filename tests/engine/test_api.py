@@ -151,9 +151,14 @@ def test_record_logs_behind_signed_urls(api, make_sync, run_in_process):
     inserts = data(api.get(f"/api/syncs/{sync.pk}/executions/{e.pk}/inserts"))["data"]["urls"][0]
     rows = b"".join(anonymous.get(inserts.split("8000", 1)[-1]).streaming_content).decode().splitlines()
     assert sorted(json.loads(r)["identity"] for r in rows) == ["p0@example.com", "p1@example.com"]
-    redirect = api.get(f"/api/syncs/{sync.pk}/executions/{e.pk}/errors/errors.jsonl")
+    filename = urls["urls"][0].rsplit("/", 1)[-1]
+    assert filename == "errors.jsonl", "each URL names its file, which the per-file route takes"
+    redirect = api.get(f"/api/syncs/{sync.pk}/executions/{e.pk}/errors/{filename}")
     assert redirect.status_code == 302 and "/execution-logs/" in redirect["Location"]
-    assert anonymous.get(path[:-3] + "xyz").status_code == 404
+    assert api.get(f"/api/syncs/{sync.pk}/executions/{e.pk}/errors/inserts.jsonl").status_code == 404
+    token = path.split("/execution-logs/", 1)[1].split("/")[0]
+    assert anonymous.get(path.replace(token, token[:-3] + "xyz")).status_code == 404
+    assert anonymous.get(path.replace("errors.jsonl", "inserts.jsonl")).status_code == 404
     assert data(api.get(f"/api/syncs/{sync.pk}/executions/{e.pk}/bogus"), 400)["message"].startswith("type:")
 
 

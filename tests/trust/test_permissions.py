@@ -48,8 +48,8 @@ CONSOLE_READING_POSTS = [r"^/models/preview$", r"^/signin$", r"^/signup$", r"^/s
 CONSOLE_ACTING_GETS = [r"/new(/|$)", r"/edit$", r"/delete$", r"/authorize$"]
 CONSOLE_ADMIN_READS = [r"^/audit"]
 # pages outside the organization's walls (no sign-in needed or none to wall)
-CONSOLE_SKIPPED = [r"^/static/", r"^/execution-logs/", r"^/connections/oauth/callback$", r"^/signin$",
-                   r"^/signup$", r"^/signout$"]
+CONSOLE_SKIPPED = [r"^/static/", r"^/execution-logs/", r"^/bulk/execution-logs/", r"^/connections/oauth/callback$",
+                   r"^/signin$", r"^/signup$", r"^/signout$"]
 
 
 def any_match(patterns, path):
