@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
     path("status", status_page, name="status"),
     path("connections/<uuid:connection_id>/schemas", include("console.schemas.urls")),
+    path("connections/<uuid:connection_id>/proxy", include("console.proxy.urls")),
     path("connections", include("console.connections.urls")),
     path("models", include("console.datamodels.urls")),
     path("", include("console.engine.urls")),
