@@ -211,13 +211,19 @@ def save_cursor(sync: BulkSync, object_id: str, cursor: str):
 
 
 def emit_event(execution: BulkExecution, event_type: str):
+    """The run's event, its payload as the SDK declares it for this type (EventingBulkSync*Event)."""
     sync = execution.sync
-    emit(sync.organization_id, event_type, {
+    payload = {
         "sync_id": str(sync.pk), "sync_name": sync.name, "execution_id": str(execution.pk),
-        "organization_id": str(sync.organization_id), "status": execution.status, "trigger": execution.trigger,
-        "record_count": execution.record_count, "error_count": execution.error_count,
-        "error": execution.status_message,
-    })
+        "organization_id": str(sync.organization_id), "source_connection_id": str(sync.source_connection_id),
+        "destination_connection_id": str(sync.destination_connection_id),
+    }
+    if event_type not in ("bulk_sync.running", "bulk_sync.canceled"):
+        payload.update(schedule={"frequency": (sync.schedule or {}).get("frequency", "manual"), "id": str(sync.pk)},
+                       trigger_source=execution.trigger)
+    if event_type == "bulk_sync.failed":
+        payload["error"] = execution.status_message
+    emit(sync.organization_id, event_type, payload)
 
 
 def send_failure_email(execution: BulkExecution) -> int:

@@ -21,7 +21,10 @@ from .queue import send_on_commit
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Polytomic-Signature"
-EVENT_TYPES = ("sync.running", "sync.completed", "sync.completed_with_errors", "sync.failed", "sync.canceled")
+MODEL_SYNC_EVENTS = ("sync.running", "sync.completed", "sync.completed_with_errors", "sync.failed", "sync.canceled")
+BULK_SYNC_EVENTS = ("bulk_sync.running", "bulk_sync.completed", "bulk_sync.completed_with_error", "bulk_sync.failed",
+                    "bulk_sync.canceled")
+EVENT_TYPES = MODEL_SYNC_EVENTS + BULK_SYNC_EVENTS
 DELIVERY_ATTEMPTS = 5
 DELIVERY_TIMEOUT = 10.0
 
@@ -36,6 +39,7 @@ def run_url(execution: Execution) -> str:
 
 
 def event_payload(execution: Execution, event_type: str) -> dict:
+    """The event's payload as the SDK declares it for this type (EventingSync*Event)."""
     sync = execution.sync
     payload = {
         "sync_id": str(sync.pk),
@@ -43,25 +47,34 @@ def event_payload(execution: Execution, event_type: str) -> dict:
         "execution_id": str(execution.pk),
         "organization_id": str(sync.organization_id),
         "target_connection_id": str(sync.target_connection_id),
-        "status": execution.status,
-        "trigger": execution.trigger,
     }
+    errors = execution.errored + execution.invalid
     if event_type == "sync.failed":
         payload["error"] = execution.error
-    elif event_type != "sync.running":
+    elif event_type == "sync.canceled":
+        payload["status"] = execution.status
+    elif event_type == "sync.completed_with_errors":
+        payload.update(error=f"{errors} records could not be written.", number_of_errors=errors,
+                       number_of_warnings=0)
+    elif event_type == "sync.completed":
         payload.update(
+            status=execution.status,
+            trigger=execution.trigger,
             schedule={"frequency": (sync.schedule or {}).get("frequency", "manual")},
+            total_records=execution.queried + execution.vanished,
+            inserted_records=execution.inserted,
+            updated_records=execution.updated,
+            deleted_records=execution.removed,
+            errored_records=errors,
             record_count=execution.queried + execution.vanished,
             inserted_count=execution.inserted,
             updated_count=execution.updated,
             upserted_count=execution.inserted + execution.updated,
-            deleted_count=execution.removed,
-            error_count=execution.errored + execution.invalid,
+            error_count=errors,
             warning_count=0,
             warnings=[],
             logs_url=f"{settings.PUBLIC_URL}/api/syncs/{sync.pk}/executions/{execution.pk}/logs",
         )
-    payload["url"] = run_url(execution)
     return payload
 
 

@@ -77,3 +77,19 @@ def test_another_organizations_logs_are_not_found(other_api, ran, salesforce):
     assert other_api.get(f"{execution}/consolelog").status_code == 404
     assert other_api.get(f"{execution}/logs").status_code == 404
     assert other_api.get(f"/api/connections/{salesforce.pk}/ingest/consolelog").status_code == 404
+
+
+def test_bulk_events_carry_the_declared_payload_and_are_listed_types(bulk_api, ran, salesforce, sqlite_destination):
+    from console.engine.models import Event
+
+    sync, execution = ran
+    completed = Event.objects.get(type="bulk_sync.completed").payload
+    assert completed == {
+        "sync_id": sync["id"], "sync_name": sync["name"], "execution_id": execution.rsplit("/", 1)[-1],
+        "organization_id": sync["organization_id"], "source_connection_id": str(salesforce.pk),
+        "destination_connection_id": str(sqlite_destination.pk), "trigger_source": "api",
+        "schedule": {"frequency": "manual", "id": sync["id"]}}
+    assert "source_connection_id" in Event.objects.get(type="bulk_sync.running").payload
+    types = bulk_api.get("/api/events_types").json()["data"]
+    assert {"bulk_sync.running", "bulk_sync.completed", "bulk_sync.completed_with_error", "bulk_sync.failed",
+            "bulk_sync.canceled", "sync.completed", "sync.completed_with_errors"} <= set(types)

@@ -178,8 +178,14 @@ def test_run_events_carry_the_counts(make_sync, run_in_process):
     sync = make_sync()
     run_in_process(sync, people(2), FakeTarget(reject={"p1@example.com": "x"}))
     event = Event.objects.get(type="sync.completed_with_errors")
-    assert event.payload["inserted_count"] == 1 and event.payload["error_count"] == 1
-    assert event.payload["sync_id"] == str(sync.pk)
+    assert event.payload == {
+        "sync_id": str(sync.pk), "sync_name": sync.name, "execution_id": event.payload["execution_id"],
+        "organization_id": str(sync.organization_id), "target_connection_id": str(sync.target_connection_id),
+        "error": "1 records could not be written.", "number_of_errors": 1, "number_of_warnings": 0}
+    run_in_process(sync, people(2), FakeTarget())
+    done = Event.objects.get(type="sync.completed").payload
+    assert (done["total_records"], done["inserted_records"], done["updated_records"], done["deleted_records"],
+            done["errored_records"]) == (2, 1, 0, 0, 0), "p1 was rejected before, so it is inserted now"
 
 
 @pytest.mark.django_db
