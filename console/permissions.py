@@ -22,6 +22,7 @@ ADMIN_AREAS = [
     r"^/api/webhooks",
     r"^/api/notifications",
     r"^/api/organization/users",
+    r"^/api/organization/record-logging",
     r"^/api/permissions/",
     r"/grants(/|$)",
     r"^/connections/",

@@ -23,6 +23,11 @@ def set_oauth_redirect_urls(organization: Organization, urls: list[str]):
     organization.save(update_fields=["oauth_redirect_urls"])
 
 
+def set_record_logging(organization: Organization, enabled: bool):
+    organization.record_logging = enabled
+    organization.save(update_fields=["record_logging"])
+
+
 def add_member(organization: Organization, user: User, role: str = Role.MEMBER) -> Membership:
     membership, _ = Membership.objects.get_or_create(
         organization=organization, user=user, defaults={"role": role}

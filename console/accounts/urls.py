@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/api-keys/<uuid:key_id>/revoke", views.revoke_api_key, name="api-key-revoke"),
     path("settings/members", views.invite_member, name="member-invite"),
     path("settings/oauth-redirect-urls", views.update_redirect_urls, name="oauth-redirect-urls"),
+    path("settings/record-logging", views.update_record_logging, name="record-logging"),
     path("settings/members/<int:membership_id>/role", views.change_member_role, name="member-role"),
     path("settings/members/<int:membership_id>/remove", views.remove_member, name="member-remove"),
 ]

@@ -122,6 +122,15 @@ def update_redirect_urls(request):
 
 @require_POST
 @admin_required
+def update_record_logging(request):
+    services.set_record_logging(request.organization, request.POST.get("enabled") == "on")
+    request.audit_object = request.organization
+    messages.success(request, "Record logging is " + ("on." if request.organization.record_logging else "off."))
+    return redirect("settings")
+
+
+@require_POST
+@admin_required
 def change_member_role(request, membership_id):
     membership = get_object_or_404(Membership, pk=membership_id, organization=request.organization)
     try:

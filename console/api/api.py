@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from console.access.api import router as access_router
 from console.accounts.api import router as identity_router
 from console.accounts.organizations_api import router as organizations_router
+from console.accounts.record_logging_api import router as record_logging_router
 from console.audit.api import router as audit_router
 from console.bulk.api import router as bulk_router
 from console.connections.api import router as connections_router
@@ -38,6 +39,7 @@ api = NinjaAPI(
 
 api.add_router("", identity_router)
 api.add_router("", organizations_router)
+api.add_router("", record_logging_router)
 api.add_router("", system_router)
 api.add_router("", connections_router)
 api.add_router("", sharing_router)

@@ -121,6 +121,7 @@ class Run:
         self.writer = writer
         self.claim = claim
         self.dry_run = execution.dry_run
+        self.logs_records = sync.organization.record_logging
         self.mapping = Mapping.from_sync(sync.identity, sync.fields, sync.override_fields)
         self.map_row = RowMapper(self.mapping)
         self.passes = row_filter(sync)
@@ -347,7 +348,7 @@ class Run:
                     identity=(m.key or "")[:500],
                     kind="invalid",
                     message=reason,
-                    payload=m.record.fields,
+                    payload=self.logged(m.record.fields),
                 )
                 for m, reason in mapped
             ]
@@ -440,6 +441,10 @@ class Run:
             )
         self.record(chunk, outcomes)
 
+    def logged(self, fields: dict) -> dict:
+        """A record's field values as its record log keeps them: none when record logging is off."""
+        return fields if self.logs_records else {}
+
     def record(self, chunk: list[Planned], outcomes: list[RecordOutcome]):
         states, errors = [], []
         for p, outcome in zip(chunk, outcomes):
@@ -452,7 +457,7 @@ class Run:
                         kind="rejected",
                         action=p.action,
                         message=outcome.error or "The target rejected this record and gave no reason.",
-                        payload=outcome.payload or p.record.fields,
+                        payload=self.logged(outcome.payload or p.record.fields),
                     )
                 )
                 continue

@@ -36,7 +36,8 @@ ROLES = ["admin", "member", "read_only", "outsider", "custom", "granted"]
 
 API_ADMIN_CHANGES = [r"^/api/connections$", r"^/api/connections/test$", r"^/api/connections/\{[a-z_]+\}$",
                      r"^/api/connection_types/.*/parameter_values$", r"^/api/webhooks", r"^/api/notifications",
-                     r"^/api/organization/users", r"^/api/permissions/", r"/proxy/settings$"]
+                     r"^/api/organization/users", r"^/api/organization/record-logging$", r"^/api/permissions/",
+                     r"/proxy/settings$"]
 API_READING_POSTS = [r"/modelsync/targetobjects$", r"^/api/model-preview$", r"^/api/connections/\{[a-z_]+\}/query$"]
 API_ADMIN_READS = [r"^/api/audit_events"]
 # partner routes: every organization's key is refused, whatever its role (tests/organizations tries partner keys)
