@@ -143,8 +143,7 @@ def refusal(principal: Principal, method: str, path: str) -> Refusal | None:
     if kind:
         if principal.may(action, kind, object_id):
             return None
-        reads = action == "read" and not principal.may("read", kind, object_id)
-        return Refusal(404 if reads else 403, needed)
+        return Refusal(404 if action == "read" else 403, needed)  # unseen objects are not found
     if path in OPEN_TO_EVERY_MEMBER and action == "read":
         return None
     list_kind = governed_list(path)

@@ -256,11 +256,17 @@ def single_role(membership: Membership) -> str:
     return str(custom[0].pk) if custom else "none"
 
 
+@transaction.atomic
 def remove_user(membership: Membership):
+    """Removes the member and what was granted to them in the organization."""
     try:
         remove_member(membership)
     except LastAdmin as error:
         raise ApiError(409, str(error), key="last_admin") from None
+    for policy in Policy.objects.filter(organization=membership.organization_id, users=membership.user_id):
+        policy.users.remove(membership.user_id)
+        if policy.target_kind != "organization" and not policy.users.exists() and not policy.api_keys.exists():
+            policy.delete()
 
 
 def chosen_roles(organization: Organization, role, role_ids) -> tuple[str | None, list | None]:

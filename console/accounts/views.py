@@ -146,10 +146,10 @@ def change_member_role(request, membership_id):
 def remove_member(request, membership_id):
     membership = get_object_or_404(Membership, pk=membership_id, organization=request.organization)
     try:
-        services.remove_member(membership)
+        access.remove_user(membership)
         messages.success(request, f"{membership.user.email} no longer belongs to {request.organization.name}.")
-    except services.LastAdmin as error:
-        messages.error(request, str(error))
+    except ApiError as error:
+        messages.error(request, error.message)
     return redirect("settings")
 
 

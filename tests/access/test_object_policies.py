@@ -125,3 +125,14 @@ def test_a_custom_role_held_organization_wide_grants_its_permissions(world, orga
     assert client.post(f"/syncs/{world['other'].pk}/runs/start", {"kind": "run"}).status_code == 302
     assert client.post(f"/syncs/{world['other'].pk}/delete").status_code == 403
     assert "Other sync" in client.get("/syncs").content.decode()
+
+
+def test_removing_a_member_takes_back_what_was_granted_to_them(world, organization, runner, console):
+    from console.access.models import Policy
+
+    membership = Membership.objects.get(user__email="runner@example.com", organization=organization)
+    assert Policy.objects.filter(users=membership.user).count() == 1
+    assert console.post(f"/settings/members/{membership.pk}/remove").status_code == 302
+    assert not Policy.objects.exists()
+    add_member(organization, membership.user, "")
+    assert runner.get(f"/syncs/{world['granted'].pk}").status_code == 404
