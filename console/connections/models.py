@@ -93,3 +93,23 @@ class OAuthState(models.Model):
     @code_verifier.setter
     def code_verifier(self, value: str):
         self.encrypted_verifier = encrypt_json({"verifier": value} if value else {})
+
+
+class ConnectSession(models.Model):
+    """A Polytomic Connect session: a hosted page where someone outside the console makes (or
+    reconnects) one connection. Only the token's hash is kept; the page opens until the session
+    expires or its connection is made, then sends the browser to `redirect_url`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=100, blank=True, default="")  # fixed type, else any of `whitelist`
+    whitelist = models.JSONField(default=list, blank=True)
+    connection = models.ForeignKey(Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    redirect_url = models.URLField(max_length=2000)
+    dark = models.BooleanField(default=False)
+    use_organization_name = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
