@@ -63,10 +63,10 @@ class PolicyIn(Schema):
     policy_actions: list[PolicyActionSchema] | None = None
 
 
-def user_data(membership) -> dict:
+def user_data(membership, builtin=None) -> dict:
     return {"id": str(membership.user_id), "email": membership.user.email,
             "organization_id": str(membership.organization_id), "role": membership.role or None,
-            "role_ids": services.role_ids_of(membership)}
+            "role_ids": services.role_ids_of(membership, builtin)}
 
 
 def role_data(role) -> dict:
@@ -91,7 +91,8 @@ def own_organization(request, organization_id):
 
 
 def list_users(organization):
-    return {"data": [user_data(m) for m in services.members(organization)]}
+    builtin = services.builtin_roles(organization)
+    return {"data": [user_data(m, builtin) for m in services.members(organization)]}
 
 
 def create_user(organization, payload):
