@@ -79,3 +79,25 @@ def test_hubspot_source_and_fields(client, organization, on_sandbox):
 def test_unknown_connection_is_a_404(client):
     with pytest.raises(NotFoundError):
         client.model_sync.get_source("00000000-0000-0000-0000-000000000000")
+
+
+def test_sdk_creates_and_samples_salesforce_and_hubspot_models(client, organization, on_sandbox):
+    salesforce = sandbox_connection(organization, "salesforce", sandbox=on_sandbox)
+    preview = client.models.preview(name="Leads", connection_id=str(salesforce.pk),
+                                    configuration={"query": "SELECT Id, Email, IsConverted FROM Lead",
+                                                   "include_deleted": False}).data
+    assert [(f.name, f.type) for f in preview.fields] == [("Id", "string"), ("Email", "string"),
+                                                          ("IsConverted", "boolean")]
+    created = client.models.create(name="Leads", connection_id=str(salesforce.pk), identifier="Email",
+                                   configuration={"table": "Lead", "include_deleted": False},
+                                   fields=["Email", "IsConverted"]).data
+    assert created.configuration == {"table": "Lead", "include_deleted": False}
+    records = [r[created.id] for r in client.models.sample(created.id).data.records]
+    assert {"Email": "dennis@bell.example", "IsConverted": True} in records and len(records) == 3
+
+    hubspot = sandbox_connection(organization, "hubspot", sandbox=on_sandbox)
+    deals = client.models.create(name="Deals", connection_id=str(hubspot.pk), configuration={"object": "deals"},
+                                 fields=["id", "dealname", "amount"]).data
+    assert {f.name: f.type for f in deals.fields} == {"id": "string", "dealname": "string", "amount": "number"}
+    amounts = sorted(r[deals.id]["amount"] for r in client.models.sample(deals.id).data.records)
+    assert amounts == ["12000", "4500"]
