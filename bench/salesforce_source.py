@@ -62,7 +62,7 @@ def sandbox_server(state_path: str):
         process.wait()
 
 
-def make_sync(rows: int):
+def make_sync():
     from console.accounts.services import sign_up
     from console.connections import services as connections
     from console.datamodels import services as models
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
 
         django.setup()
         call_command("migrate", verbosity=0)
-        sync = make_sync(args.rows)
+        sync = make_sync()
         from django.db import connections
 
         connections.close_all()

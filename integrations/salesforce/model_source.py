@@ -15,12 +15,19 @@ from collections.abc import Iterator
 from itertools import islice
 
 from integrations.base import (
-    BOOLEAN, INTEGER, NUMBER, STRING, Column, ConnectorError, QueryError, SourceRefused,
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
+    STRING,
+    Column,
+    ConnectorError,
+    QueryError,
+    SourceRefused,
 )
 from integrations.provider import ModelSource
 
 from . import bulk_source
-from .bulk_source import SKIPPED_TYPES, TYPES, call, instance_url, send
+from .bulk_source import SKIPPED_TYPES, TYPES, call, send
 
 BULK_THRESHOLD = 50_000  # records above which an object model is read through Bulk API 2.0
 PREVIEW_PAGE = 200  # the smallest REST page Salesforce gives
