@@ -84,7 +84,6 @@ class BulkSyncOut(Schema):
     normalize_names: str
     disable_record_timestamps: bool
     policies: list[str]
-    schemas: list[dict]
     created_at: datetime
     updated_at: datetime
     created_by: Actor | None = None
@@ -170,7 +169,6 @@ class BulkExecutionOut(Schema):
     status: str
     status_message: str
     fetch_mode: str
-    resync_mode: str | None = None
     is_test: bool
     is_resync: bool
     is_partial: bool
@@ -223,7 +221,7 @@ def execution_of(request, sync_id, execution_id) -> BulkExecution:
 def schema_execution_out(item: BulkSchemaExecution) -> dict:
     return {
         "schema": item.schema, "output_name": item.output_name, "status": item.status,
-        "record_count": item.record_count, "deleted_count": item.deleted_count, "error_count": item.error_count,
+        "record_count": item.record_count, "error_count": item.error_count,
         "warning_count": 0, "status_message": item.status_message, "created_at": item.created_at,
         "updated_at": item.updated_at, "started_at": item.started_at, "completed_at": item.completed_at,
     }
@@ -237,7 +235,6 @@ def execution_out(e: BulkExecution) -> dict:
         "status": e.status,
         "status_message": e.status_message,
         "fetch_mode": e.fetch_mode,
-        "resync_mode": e.resync_mode or None,
         "is_test": e.is_test,
         "is_resync": e.is_resync,
         "is_partial": bool(e.only_schemas),

@@ -210,7 +210,7 @@ def planned_run(sync: BulkSync):
 
 
 def bulk_sync_data(sync: BulkSync) -> dict:
-    """BulkSyncResponse, plus the selected schemas (ours)."""
+    """BulkSyncResponse, plus the selected schemas (for the console's form; the API leaves them out)."""
     return {
         "id": str(sync.pk),
         "organization_id": str(sync.organization_id),

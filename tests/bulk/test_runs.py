@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from console.bulk import runs
-from console.bulk.models import BulkSync
+from console.bulk.models import BulkSchemaExecution, BulkSync
 from console.engine.models import TERMINAL_STATUSES
 from integrations.base import STRING
 from integrations.warehouses.snowflake import SnowflakeSource
@@ -149,7 +149,7 @@ def test_salesforce_deleted_records_removed_when_configured(bulk_api, salesforce
     salesforce_api(sandbox, "DELETE", f"sobjects/Contact/{gone}")
 
     after = run(bulk_api, sync)
-    assert after["by_schema"]["Contact"]["deleted_count"] == 1
+    assert BulkSchemaExecution.objects.get(execution_id=after["id"], schema="Contact").deleted_count == 1
     rows = warehouse.rows("contact")
     assert gone not in rows and set(rows) == set(live_contacts(inspector))
 
