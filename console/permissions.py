@@ -15,7 +15,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 # (pattern on the path, role needed to change anything there)
 ADMIN_AREAS = [
-    r"^/api/connections(/test)?$",
+    r"^/api/connections(/test|/connect/)?$",
     r"^/api/connections/[^/]+$",
     r"^/api/connections/[^/]+/proxy/settings$",
     r"^/api/connection_types/[^/]+/parameter_values$",

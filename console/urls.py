@@ -12,6 +12,7 @@ urlpatterns = [
     path("connections/<uuid:connection_id>/schemas", include("console.schemas.urls")),
     path("connections/<uuid:connection_id>/proxy", include("console.proxy.urls")),
     path("connections", include("console.connections.urls")),
+    path("connect", include("console.connections.connect_urls")),
     path("models", include("console.datamodels.urls")),
     path("", include("console.engine.urls")),
     path("syncs", include("console.syncs.urls")),

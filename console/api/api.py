@@ -11,6 +11,7 @@ from console.accounts.organizations_api import router as organizations_router
 from console.accounts.record_logging_api import router as record_logging_router
 from console.audit.api import router as audit_router
 from console.bulk.api import router as bulk_router
+from console.connections.connect_api import router as connect_router
 from console.connections.api import router as connections_router
 from console.connections.sharing_api import router as sharing_router
 from console.connections.probes import ProbesBusy
@@ -41,6 +42,7 @@ api.add_router("", identity_router)
 api.add_router("", organizations_router)
 api.add_router("", record_logging_router)
 api.add_router("", system_router)
+api.add_router("", connect_router)
 api.add_router("", connections_router)
 api.add_router("", sharing_router)
 api.add_router("", models_router)

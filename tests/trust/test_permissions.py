@@ -34,7 +34,7 @@ ROLES = ["admin", "member", "read_only", "outsider", "custom", "granted"]
 
 # ---- what the test expects ---------------------------------------------------------
 
-API_ADMIN_CHANGES = [r"^/api/connections$", r"^/api/connections/test$", r"^/api/connections/\{[a-z_]+\}$",
+API_ADMIN_CHANGES = [r"^/api/connections$", r"^/api/connections/test$", r"^/api/connections/connect/$", r"^/api/connections/\{[a-z_]+\}$",
                      r"^/api/connection_types/.*/parameter_values$", r"^/api/webhooks", r"^/api/notifications",
                      r"^/api/organization/users", r"^/api/organization/record-logging$", r"^/api/permissions/",
                      r"/proxy/settings$"]
@@ -42,6 +42,8 @@ API_READING_POSTS = [r"/modelsync/targetobjects$", r"^/api/model-preview$", r"^/
 API_ADMIN_READS = [r"^/api/audit_events"]
 # partner routes: every organization's key is refused, whatever its role (tests/organizations tries partner keys)
 API_PARTNER_ONLY = [r"^/api/organizations(/|$)"]
+# authenticated by a Connect session's token, whatever the key (tests/connections/test_connect_sdk.py)
+API_TOKEN_ONLY = [r"^/api/connections/connect/session$"]
 
 CONSOLE_ADMIN_CHANGES = [r"^/connections/", r"^/settings", r"/grants(/|$)"]
 CONSOLE_READING_POSTS = [r"^/models/preview$", r"^/signin$", r"^/signup$", r"^/signout$",
@@ -50,6 +52,7 @@ CONSOLE_ACTING_GETS = [r"/new(/|$)", r"/edit$", r"/delete$", r"/authorize$"]
 CONSOLE_ADMIN_READS = [r"^/audit"]
 # pages outside the organization's walls (no sign-in needed or none to wall)
 CONSOLE_SKIPPED = [r"^/static/", r"^/execution-logs/", r"^/bulk/execution-logs/", r"^/connections/oauth/callback$",
+                   r"^/connect(/|$)",
                    r"^/signin$", r"^/signup$", r"^/signout$"]
 
 
