@@ -825,15 +825,26 @@ def run_query(ctx, text, include_deleted):
     return query, rows
 
 
+def plain_ids(ctx, text, include_deleted):
+    """(query, ids) for a query of records without WHERE, LIMIT or OFFSET sorted by the record's own
+    fields (a full export), its order read inside sqlite rather than from every decoded record."""
+    try:
+        query = parse(text)
+    except SoqlError:
+        return None
+    if (query.where is not None or query.count_only or query.count_field or query.limit is not None
+            or query.offset or any(len(path) != 1 for path, _, _ in query.order)):
+        return None
+    order = [(path[0], descending, nulls_last) for path, descending, nulls_last in query.order]
+    return query, ctx.state.ordered_keys(query.sobject.name, order, None if include_deleted else "IsDeleted")
+
+
 def query_page(ctx, version, endpoint, query, ids, offset, page_size, parent):
     obj = query.sobject
     paths = expand_select(query)
-    chunk = ids[offset:offset + page_size]
-    records = []
-    for record_id in chunk:
-        doc = ctx.state.get(obj.name, record_id)
-        if doc is not None:
-            records.append(render(obj, doc, version, paths, parent))
+    docs = ctx.state.get_many(obj.name, ids[offset:offset + page_size])
+    records = [render(obj, docs[record_id], version, paths, parent)
+               for record_id in ids[offset:offset + page_size] if record_id in docs]
     body = {"totalSize": len(ids), "done": offset + page_size >= len(ids), "records": records}
     if not body["done"]:
         with ctx.state.lock:
@@ -860,6 +871,11 @@ def soql(endpoint, include_deleted):
         text = request.args.get("q")
         if not text:
             fail(400, "MALFORMED_QUERY", "A query string has to be specified")
+        if plain := plain_ids(ctx, text, include_deleted):
+            query, ids = plain
+            query.text = text
+            return query_page(ctx, version, endpoint, query, ids, 0, page_size_of(request),
+                              lambda name, record_id: ctx.state.get(name, record_id))
         query, rows = run_query(ctx, text, include_deleted)
         query.text = text
         if query.count_only:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 from .sandbox_schema import NUMBER_TYPES, sobject, to_18
 
@@ -498,45 +499,21 @@ class Evaluator:
         days = int(literal.split(":")[1])
         return today - timedelta(days=days), today + timedelta(days=1)
 
-    def sort_key(self, record):
-        key = []
-        for path, descending, nulls_last in self.query.order:
-            value = self.value(record, path)
-            if isinstance(value, str):
-                value = value.lower()
-            is_null = value is None
-            key.append(Sortable(is_null, value, descending, nulls_last))
-        return key
+    def sort_key(self, path, nulls_high, record):
+        """A record's key for one ORDER BY term: nulls above or below every value, strings caseless."""
+        value = self.value(record, path)
+        if value is None:
+            return (nulls_high,)
+        return (not nulls_high, value.lower() if isinstance(value, str) else value)
 
     def run(self, records):
-        rows = [r for r in records if self.matches(r)]
-        if self.query.order:
-            rows.sort(key=self.sort_key)
+        rows = [r for r in records if self.matches(r)] if self.query.where is not None else list(records)
+        for path, descending, nulls_last in reversed(self.query.order or []):  # stable: the last term first
+            rows.sort(key=partial(self.sort_key, path, nulls_last != descending), reverse=descending)
         rows = rows[self.query.offset:]
         if self.query.limit is not None:
             rows = rows[: self.query.limit]
         return rows
-
-
-class Sortable:
-    """One ORDER BY key that knows its direction and where nulls go."""
-
-    __slots__ = ("is_null", "value", "descending", "nulls_last")
-
-    def __init__(self, is_null, value, descending, nulls_last):
-        self.is_null, self.value, self.descending, self.nulls_last = is_null, value, descending, nulls_last
-
-    def __eq__(self, other):
-        return self.is_null == other.is_null and self.value == other.value
-
-    def __lt__(self, other):
-        if self.is_null or other.is_null:
-            if self.is_null == other.is_null:
-                return False
-            return other.is_null if self.nulls_last else self.is_null
-        if self.descending:
-            return self.value > other.value
-        return self.value < other.value
 
 
 def to_moment(value, ftype):

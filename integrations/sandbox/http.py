@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -46,8 +47,15 @@ class BadBody(ValueError):
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers or {},
-                    content_type="application/json")
+    return Response(dumps(body), status=status, headers=headers or {}, content_type="application/json")
+
+
+def dumps(body: Any) -> bytes | str:
+    """JSON text, by orjson (a page of 2,000 records several times faster), else the json module."""
+    try:
+        return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # what orjson refuses (an int beyond 64 bits, say)
+        return json.dumps(body)
 
 
 def empty_response(status: int = 204, headers: dict | None = None) -> Response:

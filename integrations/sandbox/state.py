@@ -219,6 +219,31 @@ class State:
             ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def get_many(self, collection: str, ids: list) -> dict:
+        """{id: document} for those of these ids that exist, in one query."""
+        found = {}
+        for start in range(0, len(ids), 900):  # within sqlite's bound on parameters
+            chunk = ids[start:start + 900]
+            with self.lock:
+                rows = self._db.execute(f"SELECT key, body FROM docs WHERE collection = ? AND key IN "
+                                        f"({', '.join('?' * len(chunk))})", [collection, *chunk]).fetchall()
+            found.update((key, json.loads(body)) for key, body in rows)
+        return found
+
+    def ordered_keys(self, collection: str, order: list[tuple], skip_if_true: str | None = None) -> list:
+        """The documents' keys sorted by [(field, descending, nulls_last)], then by key, read inside
+        sqlite (strings caseless); without those whose `skip_if_true` field is true."""
+        terms = []
+        for name, descending, nulls_last in order:
+            value = f"json_extract(body, '{_path(name)}')"
+            terms.append(f"CASE WHEN json_type(body, '{_path(name)}') = 'text' THEN lower({value}) ELSE {value} END "
+                         f"{'DESC' if descending else 'ASC'} NULLS {'LAST' if nulls_last else 'FIRST'}")
+        skip = f" AND NOT coalesce(json_extract(body, '{_path(skip_if_true)}'), 0)" if skip_if_true else ""
+        with self.lock:
+            rows = self._db.execute(f"SELECT key FROM docs WHERE collection = ?{skip} "
+                                    f"ORDER BY {', '.join([*terms, 'key'])}", [collection]).fetchall()
+        return [key for (key,) in rows]
+
     def find(self, collection: str, order_by: str = "id", **equals) -> list[dict]:
         return self.page(collection, 0, -1, order_by=order_by, **equals)
 
@@ -305,6 +330,12 @@ class Scoped:
 
     def get(self, collection, id):
         return self.root.get(self._c(collection), id)
+
+    def get_many(self, collection, ids):
+        return self.root.get_many(self._c(collection), ids)
+
+    def ordered_keys(self, collection, order, skip_if_true=None):
+        return self.root.ordered_keys(self._c(collection), order, skip_if_true)
 
     def find(self, collection, order_by="id", **equals):
         return self.root.find(self._c(collection), order_by=order_by, **equals)

@@ -200,6 +200,24 @@ def test_query_all_returns_deleted_records_and_modstamp_filters(sf):
     assert recent["records"][0]["SystemModstamp"].endswith("+0000")
 
 
+def test_a_full_export_is_ordered_as_a_filtered_query_is(sf):
+    names = ["beta", "Alpha", None, "gamma", "alpha"]
+    made = api(sf, "POST", "/composite/sobjects", json={"records": [
+        contact(f"Sort {n}", f"sort{n}@example.com", Title=title) for n, title in enumerate(names)]}).json()
+    api(sf, "DELETE", "/composite/sobjects", params={"ids": made[3]["id"]})  # gamma
+    for order in ("Title ASC", "Title DESC", "Title ASC NULLS LAST", "Title DESC NULLS FIRST, Email DESC"):
+        # no WHERE: ordered inside sqlite; with one: by the evaluator over decoded records
+        export = query(sf, f"SELECT Id, Title FROM Contact ORDER BY {order}").json()["records"]
+        filtered = query(sf, f"SELECT Id, Title FROM Contact WHERE Email LIKE 'sort%' ORDER BY {order}").json()
+        mine = [r["Title"] for r in export if r["Id"] in {m["id"] for m in made}]
+        assert mine == [r["Title"] for r in filtered["records"]]
+        assert len(mine) == 4 and "gamma" not in mine
+    ascending = query(sf, "SELECT Id, Title FROM Contact ORDER BY Title ASC NULLS LAST").json()["records"]
+    assert [r["Title"] for r in ascending if r["Title"] in names][:3] == ["Alpha", "alpha", "beta"]
+    everything = query(sf, "SELECT Id, Title FROM Contact ORDER BY Title DESC", "queryAll").json()["records"]
+    assert [r["Title"] for r in everything if r["Id"] == made[3]["id"]] == ["gamma"]
+
+
 def test_bulk_source_reads_through_the_sandbox(sandbox, sf):
     """integrations/salesforce/bulk_source.py is this sandbox's client: objects, fields and incremental reads."""
     http = httpx.Client(base_url=f"{sf}{V}/", headers=KEY)
