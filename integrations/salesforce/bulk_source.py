@@ -168,7 +168,9 @@ class Read:
             pause = min(pause * 2, longest)
 
     def record(self, raw: dict) -> dict:
-        record = {name: raw.get(name) for name in self.field_ids}
+        """The parsed record itself as the output, when it holds just the fields asked for."""
+        raw.pop("attributes", None)
+        record = raw if len(raw) == len(self.field_ids) else {name: raw.get(name) for name in self.field_ids}
         record["_deleted"] = raw.get(DELETED_FIELD) in (True, "true")
         return record
 

@@ -24,6 +24,7 @@ import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from operator import itemgetter
 
 from integrations.base import (
     ARRAY,
@@ -322,6 +323,83 @@ class PostgresDestination(Destination, PostgresSource):
     def remove(self, table, keys):
         target = self.qualified(table.schema, table.name)
         self.run(lambda cur: cur.execute(f"DELETE FROM {target} WHERE {self.quote(table.key)} = ANY(%s)", (keys,)))
+
+    def write(self, table, records):
+        """The batch's values COPYed as text into a staging table and cast on the way into the table.
+        A value PostgreSQL cannot cast sends the batch through the row-by-row path, which skips it."""
+        fields = list(table.columns)
+        rows, removed = text_rows(records, fields, table.source_key, self.mode == "replicate",
+                                  self.deletes == "remove")
+        try:
+            if rows:
+                self.run(lambda cur: self.load_text(cur, table, rows))
+        except UncastValue:
+            return super().write(table, records)
+        if removed:
+            self.remove(table, [coerce(key, table.columns[table.source_key].type) for key in removed])
+        return Written(upserted=len(rows), deleted=len(removed))
+
+    def load_text(self, cur, table, rows):
+        import psycopg
+        from psycopg.types.json import JsonDumper
+
+        columns = [*table.columns.values(), Column(self.name(DELETED), BOOLEAN)]
+        names = [self.quote(c.name) for c in columns]
+        target = self.qualified(table.schema, table.name)
+        inserted, values = list(names), [cast_sql(name, c.type) for name, c in zip(names, columns)]
+        values[-1] = f"coalesce({values[-1]}, false)"
+        if self.record_timestamps:
+            inserted += [self.quote(self.name(INSERTED_AT)), self.quote(self.name(UPDATED_AT))]
+            values += ["now()", "now()"]
+        insert = f"INSERT INTO {target} ({', '.join(inserted)}) SELECT {', '.join(values)} FROM stage_text"
+        if self.mode == "replicate":
+            kept = [n for n in inserted if n not in (self.quote(table.key), self.quote(self.name(INSERTED_AT)))]
+            insert += (f" ON CONFLICT ({self.quote(table.key)}) DO UPDATE SET "
+                       + ", ".join(f"{n} = EXCLUDED.{n}" for n in kept))
+        for kind in (dict, list):  # JSON values go as their text
+            cur.adapters.register_dumper(kind, JsonDumper)
+        cur.execute("SET LOCAL TIME ZONE 'UTC'")  # a naive timestamp is UTC, as to_datetime reads it
+        cur.execute(f"CREATE TEMP TABLE stage_text ({', '.join(f'{n} text' for n in names)}) ON COMMIT DROP")
+        with cur.copy("COPY stage_text FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        try:
+            cur.execute(insert)
+        except psycopg.DataError:  # SQLSTATE class 22
+            raise UncastValue() from None
+
+
+class UncastValue(Exception):
+    """A staged value does not cast to its column's type."""
+
+
+def cast_sql(column: str, type_: str) -> str:
+    """SQL reading a staged text value as the column's type, as coerce() reads it (empty is null but for text)."""
+    value = f"NULLIF({column}, '')"
+    if type_ == DATETIME:  # ISO 8601, or epoch milliseconds
+        return (f"CASE WHEN {column} ~ '^\\s*-?[0-9]+\\s*$' THEN to_timestamp({column}::numeric / 1000) "
+                f"ELSE {value}::timestamptz END")
+    return {STRING: column, INTEGER: f"trunc({value}::numeric)::bigint", NUMBER: f"{value}::double precision",
+            BOOLEAN: f"{value}::boolean", DATE: f"left({value}, 10)::date", OBJECT: f"{value}::jsonb",
+            ARRAY: f"{value}::jsonb"}.get(type_, column)
+
+
+def text_rows(records: list[dict], fields: list[str], key: str, by_key: bool, remove_deleted: bool):
+    """The records' values in field order with the deleted flag last, unconverted; the last version of a
+    key wins when `by_key`. Returns (rows, keys of deleted records to remove when `remove_deleted`)."""
+    pick = itemgetter(*fields, DELETED)
+    key_at = fields.index(key)
+    rows, removed = {}, []
+    for number, record in enumerate(records):
+        try:
+            row = pick(record)
+        except KeyError:
+            row = tuple(record.get(name) for name in [*fields, DELETED])
+        if remove_deleted and row[-1]:
+            removed.append(row[key_at])
+        else:
+            rows[row[key_at] if by_key else number] = row
+    return list(rows.values()), removed
 
 
 # ---- Snowflake -------------------------------------------------------------------------

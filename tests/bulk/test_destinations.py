@@ -2,12 +2,13 @@
 Snowflake (fakesnow). Tables are created, evolved as source fields appear,
 upserted by the key, and deleted records marked or removed."""
 
+import json
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
-from integrations.base import BOOLEAN, DATETIME, NUMBER, OBJECT, STRING, Column
+from integrations.base import ARRAY, BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, OBJECT, STRING, Column
 from integrations.demo.pgcluster import source_config
 from integrations.warehouses.destinations import get_destination
 
@@ -158,6 +159,38 @@ def test_a_value_that_does_not_fit_is_skipped_and_counted(open_destination):
     assert (written.upserted, written.errors) == (2, 1)
     assert "00300002" in written.first_error and "Score__c" in written.first_error
     assert select(destination, table, destination.quote(destination.name("Id"))) == [("00300001",), ("00300003",)]
+
+
+def test_values_in_every_form_a_source_sends_land_as_their_column_types(open_destination):
+    destination = open_destination()
+    columns = [Column("Id", STRING), Column("Note", STRING), Column("Count", INTEGER), Column("Score", NUMBER),
+               Column("Active", BOOLEAN), Column("Day", DATE), Column("At", DATETIME), Column("Meta", OBJECT),
+               Column("Tags", ARRAY)]
+    table = destination.prepare("Thing", columns, key="Id")
+    at = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
+    written = destination.write(table, [
+        {"Id": "a", "Note": "", "Count": "12.0", "Score": "1.5", "Active": True, "Day": "2026-03-04T05:06:07Z",
+         "At": int(at.timestamp() * 1000), "Meta": {"plan": "pro"}, "Tags": ["x", "y"], "_deleted": False},
+        {"Id": "b", "Note": "it's \"quoted\"\ttabbed\nlined", "Count": 7, "Score": 2, "Active": "false",
+         "Day": "2026-03-04", "At": "2026-01-01T10:00:00", "Meta": '{"plan": "free"}', "Tags": [], "_deleted": False},
+        {"Id": "c", "Count": "", "Score": None, "Active": "", "Day": "", "At": "2026-01-01T11:00:00.000+0100",
+         "Meta": None, "_deleted": True},
+    ])
+    assert (written.upserted, written.errors) == (3, 0)
+    names = ", ".join(destination.quote(destination.name(name)) for name in [c.name for c in columns] + ["_deleted"])
+    rows = {row[0]: row[1:] for row in select(destination, table, names)}
+    note, count, score, active, day, moment, meta, tags, deleted = rows["a"]
+    assert (note, count, score, active, day, deleted) == ("", 12, 1.5, True, date(2026, 3, 4), False)
+    assert moment == at and as_json(meta) == {"plan": "pro"} and as_json(tags) == ["x", "y"]
+    note, count, score, active, day, moment, meta, tags, deleted = rows["b"]
+    assert (note, count, score, active, day, moment) == ("it's \"quoted\"\ttabbed\nlined", 7, 2.0, False,
+                                                         date(2026, 3, 4), at)
+    assert as_json(meta) == {"plan": "free"} and as_json(tags) == []
+    assert rows["c"] == (None, None, None, None, None, at, None, None, True)
+
+
+def as_json(value):
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def test_names_kept_as_the_source_spells_them_and_no_timestamps(open_destination):
