@@ -97,7 +97,8 @@ def strict_sdk(base_url: str, token: str, allow=(), **options):
         is_json = response.headers.get("content-type", "").startswith("application/json")
         answers.append(response.json() if is_json and response.content else None)
 
-    http = httpx.Client(event_hooks={"response": [remember]}, timeout=options.pop("timeout", 60))
+    http = httpx.Client(event_hooks={"response": [remember]}, timeout=options.pop("timeout", 60),
+                        follow_redirects=options.pop("follow_redirects", True))  # as the SDK's own client does
     client = Polytomic(base_url=base_url, token=token, version=SDK_VERSION, max_retries=0,
                       httpx_client=http, **options)
     return _StrictClient(client, answers, tuple(allow))
