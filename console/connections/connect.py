@@ -87,6 +87,11 @@ def start(organization, *, name: str, redirect_url: str, type: str | None = None
     return session, token
 
 
+def return_url(session: ConnectSession) -> str:
+    """Where the browser goes once done: the session's redirect URL while the organization still allows it."""
+    return redirect_urls.allowed_or_empty(session.organization, session.redirect_url)
+
+
 def find(token: str) -> ConnectSession | None:
     if not token or len(token) > 200:
         return None

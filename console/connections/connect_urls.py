@@ -9,4 +9,5 @@ urlpatterns = [
     path("", connect_views.connect_page, name="page"),
     path("/authorize", connect_views.connect_authorize, name="authorize"),
     path("/status", connect_views.connect_status, name="status"),
+    path("/done", connect_views.connect_done, name="done"),
 ]

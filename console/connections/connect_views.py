@@ -2,6 +2,7 @@
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from integrations.base import ConnectorError
 
@@ -11,6 +12,17 @@ from .forms import ConnectionForm
 
 def closed(request, error) -> HttpResponse:
     return render(request, "connections/connect/closed.html", {"message": str(error)}, status=404)
+
+
+def done(request, session) -> HttpResponse:
+    url = connect.return_url(session)
+    return redirect(url) if url else connect_done(request)
+
+
+def connect_done(request):
+    """Where a finished session lands when its redirect URL is no longer on the organization's list."""
+    return render(request, "connections/connect/closed.html",
+                  {"message": "The connection is made. You can close this window.", "ok": True})
 
 
 def connect_page(request):
@@ -36,7 +48,7 @@ def connect_page(request):
             form.add_configuration_errors(error.errors)
         else:
             if connect.finish(session):
-                return redirect(session.redirect_url)
+                return done(request, session)
             if connection.status == "pending_auth":
                 return render(request, "connections/connect/authorize.html", {**context, **authorize_context(session)})
             form.add_error(None, connection.status_message or "The connection could not be checked.")
@@ -70,7 +82,7 @@ def connect_status(request):
         return closed(request, "This Connect link is no longer valid.")
     if connect.finish(session):
         response = HttpResponse(status=204)
-        response["HX-Redirect"] = session.redirect_url
+        response["HX-Redirect"] = connect.return_url(session) or reverse("connect:done")
         return response
     return render(request, "connections/connect/_status.html",
                   {"session": session, "token": token, **authorize_context(session)})
