@@ -21,7 +21,6 @@ the newest stamp read, and it is kept only once the whole read is done.
 from __future__ import annotations
 
 import csv
-import io
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -144,7 +143,7 @@ class Read:
         while True:
             params = {"maxRecords": BULK_SET_SIZE, **({"locator": locator} if locator else {})}
             response = send(self.session, "GET", f"jobs/query/{job['id']}/results", params=params)
-            rows = csv.DictReader(io.StringIO(response.text))
+            rows = csv.DictReader(response.text.splitlines(keepends=True))  # StringIO would hold it 4 bytes a char
             while chunk := list(islice(rows, PAGE_SIZE)):  # a set's rows as dicts a page at a time
                 yield [{name: value if value != "" else None for name, value in row.items()} for row in chunk]
             locator = response.headers.get("Sforce-Locator")
