@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench venv clean
+.PHONY: run web worker beat test bench venv clean
 
 venv: $(VENV)/.installed
 
@@ -16,6 +16,18 @@ run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py rundemo
+
+## Each role alone, for several machines (README: "Running on several machines")
+BIND ?= 0.0.0.0:8000
+web: venv
+	$(BIN)/python manage.py runweb --bind $(BIND)
+
+## QUEUES=celery (long runs) or QUEUES=interactive (short tasks); both when unset
+worker: venv
+	$(BIN)/python manage.py runworker $(if $(QUEUES),--queues $(QUEUES))
+
+beat: venv
+	$(BIN)/python manage.py runbeat
 
 ## Run the whole test suite
 test: venv

@@ -125,7 +125,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, redis_url, tmp_pat
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "console", "worker", "-l", "info",
-             "-P", "threads", "-c", "4", "-n", name],
+             "-P", "threads", "-c", "4", "-n", name, "-Q", "celery,interactive"],  # runs and short tasks
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60

@@ -17,7 +17,8 @@ DEFAULTS = {
     "ENGINE_FAILED_TARGET_BATCHES": 3,  # consecutive failed batches that stop a run
     "ENGINE_MAX_RATE_WAIT_SECONDS": 600,  # longer than this waiting on a budget fails the run
     "ENGINE_REDIS_OUTAGE_SECONDS": 20,  # Redis (the shared budgets) unreachable this long fails the run
-    "ENGINE_QUEUE": "celery",  # the Celery queue runs are sent to
+    "ENGINE_QUEUE": "celery",  # the Celery queue long runs (model and bulk syncs) are sent to
+    "ENGINE_SHORT_QUEUE": "interactive",  # every other task: discovery, webhooks, schedule ticks, queries
     "ENGINE_RECORD_ERROR_DAYS": 14,  # per-record errors of finished runs are kept this long
     "ENGINE_EVENT_DAYS": 7,  # run events (and their webhook deliveries)
 }

@@ -152,7 +152,7 @@ class Lifecycle:
         return execution
 
     def enqueue(self, execution):
-        send_on_commit(f"{self.name}.run_execution", str(execution.pk), queue=setting("ENGINE_QUEUE"))
+        send_on_commit(f"{self.name}.run_execution", str(execution.pk))  # to ENGINE_QUEUE (console/celery.py)
 
     def active(self, sync):
         counted = {self.model.TRIAL_FLAG: False}

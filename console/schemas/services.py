@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from console.connections import probes
 from console.connections.models import Connection, ConnectionStatus
-from console.engine.conf import setting
 from console.engine.queue import send_on_commit
 from integrations.base import ConnectorError
 
@@ -61,7 +60,7 @@ def start_refresh(connection: Connection) -> SchemaCatalog:
             return current
         current.status, current.error, current.refresh_started = RefreshStatus.REFRESHING, "", now
         current.save()
-        send_on_commit("schemas.refresh", str(connection.pk), queue=setting("ENGINE_QUEUE"))
+        send_on_commit("schemas.refresh", str(connection.pk))
     return current
 
 

@@ -39,6 +39,7 @@ SNOWFLAKE = {"account": "uc193736182", "username": "user", "dbname": "database"}
 QUEUE = f"e2e-{os.getpid()}"
 WORKER_ENV = {
     "ENGINE_QUEUE": QUEUE,
+    "ENGINE_SHORT_QUEUE": f"{QUEUE}-short",
     "ENGINE_SOURCE_BATCH_SIZE": "5",  # small batches: cancel and kill land mid-run
     "ENGINE_HEARTBEAT_SECONDS": "1",
     "ENGINE_STALE_SECONDS": "4",
@@ -60,7 +61,7 @@ class Worker:
         with open(self.log_path, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "console", "worker", "-l", "info", "-P", "threads",
-                 "-c", "2", "-n", self.name, "-Q", self.env["ENGINE_QUEUE"], "--without-mingle",
+                 "-c", "2", "-n", self.name, "-Q", self.queues(), "--without-mingle",
                  "--without-gossip"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )
@@ -72,6 +73,9 @@ class Worker:
                 return self
         self.kill()
         raise RuntimeError(f"worker did not answer:\n{self.log()}")
+
+    def queues(self) -> str:
+        return ",".join(filter(None, (self.env["ENGINE_QUEUE"], self.env.get("ENGINE_SHORT_QUEUE"))))
 
     def kill(self):
         """SIGKILL: no warm shutdown, no acknowledgement, the heartbeat stops."""

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from console.connections.demo import demo_files_dir
+from console.system.management.commands.runbeat import beat_command
+from console.system.management.commands.runworker import all_queues, worker_command
 
 WEB_PORT = 8000
 SANDBOX_PORT = 8100
@@ -61,10 +63,8 @@ class Command(BaseCommand):
                                 str(WAREHOUSE_PORT), "--dir", str(var / "fakesnow")])
             env.setdefault("SNOWFLAKE_ENDPOINT", f"http://127.0.0.1:{WAREHOUSE_PORT}")
         env.setdefault("FILE_CONNECTIONS_DIR", str(demo_files_dir()))  # where seed_demo put the demo's SQLite file
-        start("worker", [python, "-m", "celery", "-A", "console", "worker", "-l", "info",
-                         "--concurrency", "2"])
-        start("beat", [python, "-m", "celery", "-A", "console", "beat", "-l", "info",
-                       "-s", str(var / "celerybeat-schedule")])
+        start("worker", worker_command(python, all_queues(), concurrency=2))  # long runs and short tasks
+        start("beat", beat_command(python, var / "celerybeat-schedule"))
         start("web", web_command(python, WEB_PORT))
 
         self.stdout.write(
