@@ -16,7 +16,6 @@ from django.utils import timezone
 from console.connections import probes
 from console.connections.models import Connection
 from console.connections.services import connection_type, secrets_kept_out
-from console.engine.conf import setting
 from console.engine.queue import send_on_commit
 from console.schemas.discovery import open_warehouse
 from integrations.base import ConnectorError, QueryError
@@ -62,7 +61,7 @@ def start(connection: Connection, query, user=None) -> QueryRun:
     with transaction.atomic():
         run = QueryRun.objects.create(organization=connection.organization, connection=connection, user=user,
                                       query=cleaned, fields=fields, expires_at=timezone.now() + lifetime())
-        send_on_commit("queries.run", str(run.pk), queue=setting("ENGINE_QUEUE"))
+        send_on_commit("queries.run", str(run.pk))  # a short task (console/celery.py)
     return run
 
 

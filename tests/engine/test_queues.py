@@ -12,7 +12,8 @@ from console.system.management.commands.runweb import gunicorn_command
 from console.system.management.commands.runworker import all_queues, worker_command
 
 RUNS = ("engine.run_execution", "bulk.run_execution")
-SHORT = ("engine.deliver_event", "engine.send_failure_email", "bulk.send_failure_email", "schemas.refresh")
+SHORT = ("engine.deliver_event", "engine.send_failure_email", "bulk.send_failure_email", "schemas.refresh",
+         "queries.run")
 TICKS = ("engine.dispatch_due_syncs", "bulk.dispatch_due_syncs", "engine.sweep", "bulk.sweep", "queries.expire")
 
 

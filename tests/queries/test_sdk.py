@@ -95,7 +95,7 @@ def test_results_expire_and_are_cleaned_up(client, e2e, connection_of, live, set
 
 
 def test_a_queued_query_can_be_canceled(client, connection_of, e2e, live, monkeypatch):
-    monkeypatch.setenv("ENGINE_QUEUE", "queries-test-no-worker")  # nobody runs it: it stays queued
+    monkeypatch.setenv("ENGINE_SHORT_QUEUE", "queries-test-no-worker")  # nobody runs it: it stays queued
     snowflake = connection_of("snowflake")
     started = client.query_runner.run_query(str(snowflake.pk), query="SELECT 1 AS one").data
     canceled = live.delete(f"/api/queries/{started.id}")

@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_running_query_stops_once_canceled(e2e, connection_of, warehouse, monkeypatch):
-    monkeypatch.setenv("ENGINE_QUEUE", "queries-test-no-worker")
+    monkeypatch.setenv("ENGINE_SHORT_QUEUE", "queries-test-no-worker")
     monkeypatch.setattr(services, "BATCH", 2)
     snowflake = connection_of("snowflake")
     table = warehouse.copy("users", rows=6)
@@ -21,7 +21,7 @@ def test_a_running_query_stops_once_canceled(e2e, connection_of, warehouse, monk
 
 
 def test_at_most_query_max_rows_are_kept(e2e, connection_of, warehouse, monkeypatch, settings):
-    monkeypatch.setenv("ENGINE_QUEUE", "queries-test-no-worker")
+    monkeypatch.setenv("ENGINE_SHORT_QUEUE", "queries-test-no-worker")
     settings.QUERY_MAX_ROWS = 4
     snowflake = connection_of("snowflake")
     table = warehouse.copy("users", rows=6)
