@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console.access.rules import visible
+from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
 
@@ -84,8 +85,10 @@ def model_tables(request):
 @organization_required
 def model_detail(request, model_id):
     model = own_model(request, model_id)
+    readable = {str(pk) for pk in visible(request, model.syncs.all(), "sync").values_list("pk", flat=True)}
     return render(request, "datamodels/detail.html", {
-        "model": model, "fields": model.fields.all(), "syncs": services.syncs_using(model),
+        "model": model, "fields": model.fields.all(),
+        "syncs": [sync for sync in services.syncs_using(model) if sync["id"] in readable],
     })
 
 

@@ -136,3 +136,20 @@ def test_removing_a_member_takes_back_what_was_granted_to_them(world, organizati
     assert not Policy.objects.exists()
     add_member(organization, membership.user, "")
     assert runner.get(f"/syncs/{world['granted'].pk}").status_code == 404
+
+
+def test_a_member_granted_a_model_sees_no_sync_of_it_they_may_not_read(world, organization):
+    from console.datamodels.models import DataModel
+
+    user = sign_up("modeler@example.com", "correct-horse-battery", "Modeler's own")
+    Membership.objects.filter(user=user).delete()
+    add_member(organization, user, "")
+    model = DataModel.objects.get(pk=world["ids"]["model"])
+    share(organization, "model", model, user, world["runners"])
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/models/{model.pk}").content.decode()
+    assert "Users to CRM" not in page and "Other sync" not in page
+    share(organization, "sync", world["granted"], user, world["runners"])
+    page = client.get(f"/models/{model.pk}").content.decode()
+    assert "Users to CRM" in page and "Other sync" not in page
