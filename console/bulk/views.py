@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
+from console.engine.filters import FUNCTIONS
 from console.engine.models import ACTIVE_STATUSES
 from console.engine.views import go
 
-from . import forms, logs, runs, services
-from .models import BulkExecution, BulkSync
+from . import forms, logs, runs, schedules, services
+from .models import BulkExecution, BulkSchedule, BulkSync
 
 RUNS_SHOWN = 50
 
@@ -78,9 +79,55 @@ def run_history(request, sync_id):
     for e in executions:
         e.duration = ((e.completed_at or now) - e.started_at) if e.started_at else None
     context = {"sync": sync, "executions": executions,
-               "active": any(e.status in ACTIVE_STATUSES for e in executions)}
+               "active": any(e.status in ACTIVE_STATUSES for e in executions),
+               "schedules": sync.additional_schedules.all(), "enabled_schemas": sync.enabled_schemas(),
+               "functions": FUNCTIONS, "sync_modes": schedules.SYNC_MODES}
     template = "bulk/_runs_table.html" if request.htmx and request.GET.get("part") else "bulk/runs.html"
     return render(request, template, context)
+
+
+@require_POST
+@organization_required
+def add_schedule(request, sync_id):
+    """A schedule besides the default one, from the bulk sync's page."""
+    sync = sync_of(request, sync_id)
+    given = {name: request.POST.get(name, "").strip() for name in ("frequency", "minute", "hour", "day_of_week",
+                                                                   "day_of_month", "month", "sync_mode")}
+    try:
+        schedules.save(sync, schedules.clean(sync, {"schedule": {k: v for k, v in given.items() if v}}),
+                       user=request.user)
+        messages.success(request, "Schedule added.")
+    except ApiError as error:
+        messages.warning(request, f"Schedule not added: {error.message}")
+    return go(request, reverse("bulk:runs", args=[sync.pk]))
+
+
+@require_POST
+@organization_required
+def delete_schedule(request, sync_id, schedule_id):
+    get_object_or_404(BulkSchedule, pk=schedule_id, sync=sync_of(request, sync_id)).delete()
+    messages.info(request, "Schedule deleted.")
+    return go(request, reverse("bulk:runs", args=[sync_id]))
+
+
+@require_POST
+@organization_required
+def save_schema_settings(request, sync_id, schema_id):
+    """One object's filter, partition key and data cutoff, from the bulk sync's page."""
+    sync = sync_of(request, sync_id)
+    field_id, function = request.POST.get("filter_field", "").strip(), request.POST.get("filter_function", "")
+    item = {"id": schema_id, "filters": [], "partition_key": request.POST.get("partition_key", "").strip() or "",
+            "data_cutoff_timestamp": request.POST.get("data_cutoff_timestamp", "").strip() or "",
+            "disable_data_cutoff": request.POST.get("disable_data_cutoff") == "on"}
+    if field_id:
+        item["filters"] = [{"field_id": field_id, "function": function,
+                            "value": request.POST.get("filter_value", "")}]
+    try:
+        services.replace_schemas(sync, [item], merge=True, listed=False)
+        messages.success(request, f"Settings of {schema_id} saved; its next run reads it in full.")
+    except ApiError as error:
+        messages.warning(request, f"Settings of {schema_id} not saved: {error.message}")
+    return go(request, reverse("bulk:runs", args=[sync.pk]))
 
 
 @require_POST

@@ -262,7 +262,7 @@ def fill_console_path(route, ids) -> str:
     values = {"connection_id": ids["connection"], "model_id": ids["model"], "execution_id": ids["execution"],
               "key_id": ids["key"], "membership_id": ids["membership"], "type_id": "postgresql",
               "role_id": ids["role"], "policy_id": ids["policy"], "schema_id": "Contact", "field_id": "Email",
-              "query_id": "00000000-0000-0000-0000-000000000000"}
+              "query_id": "00000000-0000-0000-0000-000000000000", "schedule_id": "00000000-0000-0000-0000-000000000000"}
     values["object_id"] = {"connections": ids["connection"], "models": ids["model"], "syncs": ids["sync"]}.get(
         route.split("/")[1])
     values["sync_id"] = ids["bulk"] if route.startswith("/bulk/") else ids["sync"]
