@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from console.connections.models import Connection, ConnectionStatus, ConnectSession
+from tests.browser.test_connections import answer_consent
 from tests.connections.conftest import on_sandbox  # noqa: F401  (fixtures)
 from tests.sandbox.conftest import sandbox, sandbox_server  # noqa: F401  (fixtures)
 
@@ -36,13 +37,7 @@ def test_a_connect_session_is_completed_in_the_browser(page, live_server, sessio
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#connection-health[data-status=pending_auth]")
 
-    with page.expect_popup() as opened:
-        page.click("#connect-button")
-    popup = opened.value
-    popup.wait_for_load_state()
-    assert "Salesloft" in popup.content()
-    with popup.expect_event("close"):
-        popup.click("button[value=allow]")
+    answer_consent(page, "allow")
     page.wait_for_url(f"{live_server.url}/signin?from=connect")
 
     connection = Connection.objects.get(name="Customer Salesloft")
