@@ -8,7 +8,10 @@ from django.views.decorators.http import require_POST
 
 from console.access import services as access
 from console.access.models import ACTIONS
+from console.access.rules import visible
 from console.api.errors import ApiError
+from console.connections.services import organization_connections
+from console.engine import overview
 from console.throttle import client_ip, minutes, wait_seconds
 
 from . import known_device, services
@@ -59,7 +62,13 @@ class SignInView(auth_views.LoginView):
 
 @organization_required
 def home(request):
-    return render(request, "accounts/home.html")
+    org = request.organization
+    attention = overview.attention(
+        visible(request, org.syncs.all(), "sync"),
+        visible(request, org.bulk_syncs.all(), "bulk_sync"),
+        visible(request, organization_connections(org), "connection"),
+    )
+    return render(request, "accounts/home.html", {"attention": attention, "has_syncs": org.syncs.exists()})
 
 
 @require_POST
