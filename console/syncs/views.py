@@ -5,6 +5,8 @@ from django.views.decorators.http import require_POST
 from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
+from console.engine import overview
+from console.engine.models import Execution
 
 from . import builder, services
 from .forms import Draft, draft_from_post, draft_from_sync
@@ -23,9 +25,10 @@ def sync_list(request):
     syncs = (
         visible(request, request.organization.syncs, "sync").select_related("model", "target_connection")
         .only("organization", "name", "mode", "active", "target_object", "target_create", "schedule", "updated_at",
-              "model__name", "target_connection__name")
+              "next_run_at", "target_connection_id", "model__name", "target_connection__name")
         .order_by("-updated_at")
     )
+    syncs = overview.with_target_names(overview.with_last_runs(syncs, Execution))
     return render(request, "syncs/list.html", {"syncs": syncs})
 
 
