@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
+from console.engine import overview
 from console.engine.filters import FUNCTIONS
 from console.engine.models import ACTIVE_STATUSES
 from console.engine.views import go
@@ -29,7 +30,7 @@ def sync_of(request, sync_id) -> BulkSync:
 @organization_required
 def bulk_list(request):
     syncs = visible(request, request.organization.bulk_syncs, "bulk_sync").select_related("source_connection", "destination_connection")
-    return render(request, "bulk/list.html", {"syncs": syncs})
+    return render(request, "bulk/list.html", {"syncs": overview.with_last_runs(syncs, BulkExecution)})
 
 
 @organization_required
