@@ -4,6 +4,7 @@ Code that waits takes a clock, the real one by default. A test hands it an Offse
 moves time on with `advance` instead of sleeping until a window closes or a token expires.
 """
 
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -21,6 +22,9 @@ class Clock:
 
     def sleep(self, seconds: float):
         time.sleep(seconds)
+
+    def check(self):
+        """Raises when the work timed on this clock must stop (never, for the real one)."""
 
 
 class OffsetClock(Clock):
@@ -40,6 +44,22 @@ class OffsetClock(Clock):
 
     def advance(self, seconds: float):
         self.offset += max(0.0, seconds)
+
+
+class StoppableClock(Clock):
+    """Real time whose waits end early, raising `error()`, once `stop` is set (a canceled run)."""
+
+    def __init__(self, stop: threading.Event, error: type[Exception]):
+        self.stop = stop
+        self.error = error
+
+    def sleep(self, seconds: float):
+        if self.stop.wait(max(0.0, seconds)):
+            raise self.error()
+
+    def check(self):
+        if self.stop.is_set():
+            raise self.error()
 
 
 SYSTEM_CLOCK = Clock()

@@ -25,6 +25,7 @@ from console.engine.notifications import emit, failure_recipients
 from console.engine.queue import send_on_commit
 from console.targets.services import cached
 from integrations.base import ConnectorError
+from integrations.clock import SYSTEM_CLOCK, Clock
 from integrations.warehouses.destinations import BackgroundWriter
 
 from .models import BulkExecution, BulkSchemaExecution, BulkSync
@@ -63,7 +64,7 @@ class Copy:
         return [s for s in self.sync.enabled_schemas() if not only or s["id"] in only]
 
     def run(self):
-        session = run_session(self.sync.source_connection)
+        session = run_session(self.sync.source_connection, getattr(self.execution, "clock", SYSTEM_CLOCK))
         try:
             with open_destination(self.sync) as destination:
                 destination.check()
@@ -192,14 +193,15 @@ def add_new_objects(sync: BulkSync, module, session):
     sync.schemas = locked.schemas
 
 
-def run_session(connection):
+def run_session(connection, clock: Clock = SYSTEM_CLOCK):
     """The source's API session for a run: the connection's API budget is shared with the other
-    runs on it, and a 429 is waited out as long as a model-sync run would."""
+    runs on it, and a 429 is waited out as long as a model-sync run would (the run's clock ends
+    the waits of a canceled run)."""
     from console.connections.sessions import provider_session
     from console.engine.ratelimit import limiter_for
 
-    return provider_session(connection, limiter=limiter_for(connection),
-                            rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"))
+    return provider_session(connection, limiter=limiter_for(connection, clock),
+                            rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"), clock=clock)
 
 
 def save_cursor(sync: BulkSync, object_id: str, cursor: str):

@@ -14,6 +14,7 @@ and the sweeper re-queues it when the beat stops.
 import logging
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,8 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations.clock import SYSTEM_CLOCK, StoppableClock
+
 from . import schedule
 from .conf import setting
 from .models import ACTIVE_STATUSES, RUNNING_STATUSES, WAITING_STATUSES, ExecutionStatus
@@ -30,6 +33,7 @@ from .queue import send_on_commit
 
 logger = logging.getLogger(__name__)
 
+CANCEL_POLL_SECONDS = 0.25  # how often a running execution looks for a cancel
 INTERNAL_ERROR = "The run stopped on an internal error ({}); the worker log has the details."
 SWEPT_LOG_LEVELS = {"canceled": "info", "failed": "error", "requeued": "warning"}
 
@@ -61,13 +65,16 @@ class Outcome:
 
 class Heartbeat:
     """Touches heartbeat_at in a side thread while the run works, so the sweeper can
-    tell a long batch from a dead worker."""
+    tell a long batch from a dead worker, and watches for a cancel: once one is asked for,
+    the run's waits (rate budgets, Retry-After, job polls) on `clock` end at once."""
 
     def __init__(self, model, execution_id, claim):
         self.model = model
         self.execution_id = execution_id
         self.claim = claim
         self.stop = threading.Event()
+        self.canceled = threading.Event()
+        self.clock = StoppableClock(self.canceled, Canceled)
         self.thread = threading.Thread(target=self.beat, daemon=True)
 
     def __enter__(self):
@@ -80,16 +87,25 @@ class Heartbeat:
 
     def beat(self):
         interval = setting("ENGINE_HEARTBEAT_SECONDS")
+        next_beat = time.monotonic() + interval
         try:
-            while not self.stop.wait(interval):
+            while not self.stop.wait(CANCEL_POLL_SECONDS):
                 try:
-                    self.model.objects.filter(pk=self.execution_id, claim=self.claim).update(
-                        heartbeat_at=timezone.now())
+                    if not self.canceled.is_set() and self.cancel_requested():
+                        self.canceled.set()
+                    now = time.monotonic()
+                    if now >= next_beat:
+                        next_beat = now + interval
+                        self.model.objects.filter(pk=self.execution_id, claim=self.claim).update(
+                            heartbeat_at=timezone.now())
                 except Exception:  # noqa: BLE001 - a missed beat is retried on the next tick
                     logger.warning("Heartbeat of %s failed", self.execution_id, exc_info=True)
                     close_old_connections()
         finally:
             connection.close()
+
+    def cancel_requested(self) -> bool:
+        return self.model.objects.filter(pk=self.execution_id, status=ExecutionStatus.CANCELING).exists()
 
 
 def reconnect_if_dropped():
@@ -195,7 +211,8 @@ class Lifecycle:
         self.model.objects.filter(pk=execution_id, started_at__isnull=True).update(started_at=now)
         execution = self.model.objects.select_related(*self.related).get(pk=execution_id)
         self.started(execution)
-        with self.heartbeat(self.model, execution.pk, claim):
+        with self.heartbeat(self.model, execution.pk, claim) as beat:
+            execution.clock = getattr(beat, "clock", SYSTEM_CLOCK)  # the run's waits: a cancel cuts them short
             outcome, runner = self.perform(execution, claim)
         if outcome.status is None:
             return None
@@ -210,7 +227,7 @@ class Lifecycle:
             runner = self.runner(execution, claim)
             runner.run()
             status, message = ExecutionStatus.COMPLETED, ""
-        except self.canceled:
+        except (*self.canceled, Canceled):
             status, message = ExecutionStatus.CANCELED, ""
         except self.lost:
             logger.warning("Execution %s was taken over by another worker", execution.pk)

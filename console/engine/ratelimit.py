@@ -161,10 +161,12 @@ def budgets() -> dict:
     return {**BUDGETS, **overrides}
 
 
-def limiter_for(connection) -> RedisLimiter | None:
-    """The shared limiter of one connection, or None when its type has no known budget."""
+def limiter_for(connection, clock: Clock = SYSTEM_CLOCK) -> RedisLimiter | None:
+    """The shared limiter of one connection, or None when its type has no known budget.
+    A run passes its clock, so a cancel ends its waits."""
     windows = budgets().get(connection.type)
     if not windows:
         return None
     # a shared copy spends its parent's budget: the provider counts calls per account, not per organization
-    return RedisLimiter(redis_client(settings.REDIS_URL), str(connection.parent_id or connection.pk), windows)
+    return RedisLimiter(redis_client(settings.REDIS_URL), str(connection.parent_id or connection.pk), windows,
+                        clock=clock)

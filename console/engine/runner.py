@@ -27,6 +27,7 @@ from integrations.base import (
     RateLimited,
     RecordOutcome,
 )
+from integrations.clock import SYSTEM_CLOCK
 
 from . import staging
 from .conf import setting
@@ -537,17 +538,19 @@ class Run:
             raise LostClaim()
 
     def check_canceled(self):
+        getattr(self.execution, "clock", SYSTEM_CLOCK).check()  # set at once when the run's watcher saw a cancel
         now = time.monotonic()
         if now - self.checked_at < CANCEL_CHECK_SECONDS:
             return
         self.checked_at = now
         status = Execution.objects.filter(pk=self.execution.pk).values_list("status", flat=True).first()
-        if status == ExecutionStatus.CANCELING:
+        if status in (ExecutionStatus.CANCELING, ExecutionStatus.CANCELED):
             raise Canceled()
 
     def check_progress(self):
         """About once a second while reading and writing: the counts saved (still
         holding the claim), and a cancel noticed."""
+        getattr(self.execution, "clock", SYSTEM_CLOCK).check()
         if time.monotonic() - self.checked_at >= CANCEL_CHECK_SECONDS:
             self.save_counts()
             self.check_canceled()

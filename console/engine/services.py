@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from console.syncs.models import Sync
 from integrations.base import ConnectorError, WriteSpec
+from integrations.clock import SYSTEM_CLOCK, Clock
 
 from . import lifecycle, notifications, schedule
 from .conf import setting
@@ -37,7 +38,7 @@ def log(execution, message: str, level: str = "info", payload: dict | None = Non
 # ---- the runner ---------------------------------------------------------------------
 
 
-def open_rows(sync: Sync, batch_size: int):
+def open_rows(sync: Sync, batch_size: int, clock: Clock = SYSTEM_CLOCK):
     """The model's rows in batches (a generator: the source streams, memory stays flat). A SaaS
     source is read within its connection's shared API budget, and may apply the sync's filters."""
     from console.datamodels.services import stream_model_rows
@@ -51,7 +52,8 @@ def open_rows(sync: Sync, batch_size: int):
         conditions, logic = [], ""  # the run reports it when it filters
     connection = sync.model.connection
     return stream_model_rows(sync.model, batch_size, [] if logic.strip() else conditions,
-                             limiter=limiter_for(connection), rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"))
+                             limiter=limiter_for(connection, clock), rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"),
+                             clock=clock)
 
 
 def write_spec(sync: Sync) -> WriteSpec:
@@ -64,15 +66,17 @@ def write_spec(sync: Sync) -> WriteSpec:
     )
 
 
-def open_writer(sync: Sync):
+def open_writer(sync: Sync, clock: Clock = SYSTEM_CLOCK):
     from console.connections.sessions import provider_session
     from integrations.writers import make_writer
 
     from .ratelimit import limiter_for
 
-    session = provider_session(sync.target_connection, limiter=limiter_for(sync.target_connection),
-                               rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"))
-    return make_writer(sync.target_connection.type, session, write_spec(sync))
+    session = provider_session(sync.target_connection, limiter=limiter_for(sync.target_connection, clock),
+                               rate_wait=setting("ENGINE_MAX_RATE_WAIT_SECONDS"), clock=clock)
+    writer = make_writer(sync.target_connection.type, session, write_spec(sync))
+    writer.clock = clock
+    return writer
 
 
 def prepare_writer(execution: Execution, writer):
@@ -128,10 +132,11 @@ class SyncRunner:
         writer = None
         try:
             sync = self.execution.sync
+            clock = getattr(self.execution, "clock", SYSTEM_CLOCK)  # lifecycle.Heartbeat's: a cancel ends waits
             if not self.execution.dry_run:
-                writer = open_writer(sync)
+                writer = open_writer(sync, clock)
                 prepare_writer(self.execution, writer)
-            rows = open_rows(sync, setting("ENGINE_SOURCE_BATCH_SIZE"))
+            rows = open_rows(sync, setting("ENGINE_SOURCE_BATCH_SIZE"), clock)
             self.engine_run = Run(self.execution, rows, writer, self.claim)
             self.engine_run.execute()
         finally:

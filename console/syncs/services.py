@@ -7,6 +7,7 @@ that is wrong.
 """
 
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -17,12 +18,14 @@ from console import egress
 from console.api.errors import ApiError, field_error
 from console.connections.models import Connection
 from console.datamodels.models import DataModel, ModelField
-from console.engine.models import ACTIVE_STATUSES
+from console.engine.models import ACTIVE_STATUSES, ExecutionStatus
 from console.engine.schedule import next_run_time
 from console.targets import services as targets
 from integrations.base import MODES, ConnectorError, TargetField, TargetObject
 
 from .models import Sync
+
+CANCEL_WAIT_SECONDS = 3.0  # how long a delete waits for a run being canceled to end
 
 IDENTITY_FUNCTIONS = ("Equality", "ISubstring", "OneOf", "DomainMatch", "HostnameMatch")
 FIELD_SYNC_MODES = ("updateOrCreate", "create")
@@ -107,7 +110,12 @@ def set_active(sync: Sync, active: bool, user=None, confirmation=None) -> Sync:
 
 
 def delete_sync(sync: Sync):
-    if sync.executions.filter(status__in=ACTIVE_STATUSES, dry_run=False).exists():
+    """A run being canceled ends within seconds (lifecycle.Heartbeat); the delete waits for it."""
+    runs = sync.executions.filter(status__in=ACTIVE_STATUSES, dry_run=False)
+    waited_until = time.monotonic() + CANCEL_WAIT_SECONDS
+    while runs.filter(status=ExecutionStatus.CANCELING).exists() and time.monotonic() < waited_until:
+        time.sleep(0.1)
+    if runs.exists():
         raise ApiError(409, "The sync is running; cancel the run before deleting the sync.",
                        key="sync_running")
     sync.delete()

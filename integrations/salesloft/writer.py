@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from integrations.base import ConnectionFailed, ConnectorError, RecordOutcome, Writer
+from integrations.clock import SYSTEM_CLOCK
 from integrations.responses import provider_words
 
 from .bulk import BulkUpserts
@@ -83,6 +84,7 @@ class SalesloftWriter(Writer):
     upsert_keys: dict = {}
     run_key = ""  # the engine's run id (stable when a killed run is resumed) and whether it is resumed
     resumed = False
+    clock = SYSTEM_CLOCK  # the run's clock: a canceled run's bulk-job polls end at once
 
     def __init__(self, session, spec):
         self.http = session.http
@@ -222,7 +224,7 @@ class BulkPeople:
 
     def bulk_upsert(self, records) -> list[RecordOutcome]:
         bodies = [self.upsert_body(r) for r in records]
-        jobs = BulkUpserts(self.json, run_key=self.run_key, resumed=self.resumed)
+        jobs = BulkUpserts(self.json, run_key=self.run_key, resumed=self.resumed, clock=self.clock)
         outcomes = []
         for record, body, result in zip(records, bodies, jobs.upsert(bodies)):
             if result["status"] != "success":

@@ -22,8 +22,8 @@ MESSAGE = "Email is blocked by the provider (422)"
 def runs_here(monkeypatch):
     """Executions run in the process that starts them, as soon as their transaction commits."""
     target = FakeTarget(reject={REJECTED: MESSAGE})
-    monkeypatch.setattr(services, "open_rows", lambda sync, n: batches(people(4), 2))
-    monkeypatch.setattr(services, "open_writer", lambda sync: target)
+    monkeypatch.setattr(services, "open_rows", lambda sync, n, *_: batches(people(4), 2))
+    monkeypatch.setattr(services, "open_writer", lambda sync, *_: target)
     monkeypatch.setattr(services.sync_runs, "heartbeat", lambda *a: contextlib.nullcontext())
     monkeypatch.setattr(services.sync_runs, "enqueue",
                         lambda execution: transaction.on_commit(lambda: services.sync_runs.run(execution.pk)))

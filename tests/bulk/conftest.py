@@ -27,7 +27,7 @@ def fake_source(monkeypatch):
     fake = FakeSource()
     monkeypatch.setitem(services.SOURCES, "salesforce", fake)
     monkeypatch.setattr(services, "open_session", lambda connection: FakeSession())
-    monkeypatch.setattr(runs, "run_session", lambda connection: FakeSession())
+    monkeypatch.setattr(runs, "run_session", lambda connection, *_: FakeSession())
     return fake
 
 

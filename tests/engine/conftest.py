@@ -59,8 +59,8 @@ def run_in_process(monkeypatch):
     def run(sync, rows, target, batch_size=3, **start):
         from tests.engine.fakes import batches
 
-        monkeypatch.setattr(services, "open_rows", lambda s, n: batches(rows, batch_size))
-        monkeypatch.setattr(services, "open_writer", lambda s: target)
+        monkeypatch.setattr(services, "open_rows", lambda s, n, *_: batches(rows, batch_size))
+        monkeypatch.setattr(services, "open_writer", lambda s, *_: target)
         execution = services.start_execution(sync, **start)
         services.sync_runs.run(execution.pk)
         execution.refresh_from_db()

@@ -324,14 +324,14 @@ def test_cancel_with_write_ahead_records_the_chunk_in_flight_and_sends_no_more(
     sync = make_sync()
     target = FakeTarget()
 
-    def rows_then_cancel(sync_, size):
+    def rows_then_cancel(sync_, size, *_):
         for number, batch in enumerate(batches(people(30), 3)):
             if number == 2:
                 services.sync_runs.cancel_sync(sync)
             yield batch
 
     monkeypatch.setattr(services, "open_rows", rows_then_cancel)
-    monkeypatch.setattr(services, "open_writer", lambda s: target)  # run_in_process: no heartbeat thread
+    monkeypatch.setattr(services, "open_writer", lambda s, *_: target)  # run_in_process: no heartbeat thread
     execution = services.start_execution(sync)
     services.sync_runs.run(execution.pk)
     e = Execution.objects.get(pk=execution.pk)
@@ -381,7 +381,7 @@ def test_a_run_resumed_after_its_worker_died_sends_no_record_twice(make_sync, ru
     assert execution.status == ExecutionStatus.QUEUED
 
     survivor = DiesAfter(shared, after=None)
-    monkeypatch.setattr(services, "open_writer", lambda s: survivor)
+    monkeypatch.setattr(services, "open_writer", lambda s, *_: survivor)
     services.sync_runs.run(execution.pk)
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.COMPLETED, execution.error
@@ -401,8 +401,8 @@ def test_a_resumed_run_counts_the_updates_its_earlier_attempt_made(make_sync, ru
     execution = Execution.objects.filter(sync=sync).order_by("-created_at").first()
     services.sync_runs.sweep(now=timezone.now() + timedelta(minutes=5))
     survivor = DiesAfter(shared, after=None)
-    monkeypatch.setattr(services, "open_writer", lambda s: survivor)
-    monkeypatch.setattr(services, "open_rows", lambda s, n: batches(people(15, plan="gold"), 4))
+    monkeypatch.setattr(services, "open_writer", lambda s, *_: survivor)
+    monkeypatch.setattr(services, "open_rows", lambda s, n, *_: batches(people(15, plan="gold"), 4))
     services.sync_runs.run(execution.pk)
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.COMPLETED, execution.error
