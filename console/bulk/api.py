@@ -18,7 +18,7 @@ from console.api.schemas import ERRORS, Envelope, ListEnvelope, PagedEnvelope
 from console.connections.models import Connection
 from console.engine import error_handling
 from console.engine.api import ConsoleLogs
-from console.engine.models import TERMINAL_STATUSES
+from console.engine.models import TERMINAL_STATUSES, ExecutionStatus
 from integrations.base import ConnectorError
 
 from . import logs, runs, schedules, services
@@ -218,6 +218,11 @@ def execution_of(request, sync_id, execution_id) -> BulkExecution:
                              sync=sync_of(request, sync_id))
 
 
+def wire_status(status: str | None) -> str | None:
+    """BulkExecutionStatus has no queued or waiting: a run not yet started is scheduled."""
+    return "scheduled" if status in (ExecutionStatus.QUEUED, ExecutionStatus.WAITING) else status
+
+
 def schema_execution_out(item: BulkSchemaExecution) -> dict:
     return {
         "schema": item.schema, "output_name": item.output_name, "status": item.status,
@@ -232,7 +237,7 @@ def execution_out(e: BulkExecution) -> dict:
     return {
         "id": str(e.pk),
         "type": "test" if e.is_test else e.trigger,
-        "status": e.status,
+        "status": wire_status(e.status),
         "status_message": e.status_message,
         "fetch_mode": e.fetch_mode,
         "is_test": e.is_test,
@@ -292,7 +297,7 @@ def list_status(request, all: bool = False, active: bool | None = None,
             "completed_at": item.completed_at,
         })
     return {"data": [
-        {"sync_id": str(s.pk), "status": s.last_status, "nextExecutionTime": schedules.next_execution_time(s),
+        {"sync_id": str(s.pk), "status": wire_status(s.last_status), "nextExecutionTime": schedules.next_execution_time(s),
          "schemas": per_sync.get(s.pk, [])}
         for s in syncs
     ]}

@@ -238,7 +238,8 @@ def test_one_run_at_a_time_and_cancel(bulk_api, body):
     sync = created(bulk_api, body())
     base = f"/api/bulk/syncs/{sync['id']}"
     first = bulk_api.post(f"{base}/executions", {"fetch_mode": "full"}).json()["data"]
-    assert first["status"] == "queued" and first["fetch_mode"] == "full" and first["type"] == "api"
+    assert first["status"] == "scheduled", "BulkExecutionStatus has no queued"
+    assert first["fetch_mode"] == "full" and first["type"] == "api"
     again = bulk_api.post(f"{base}/executions")
     assert again.status_code == 409 and again.json()["metadata"] == {"execution_id": first["id"]}
     test_run = bulk_api.post(f"{base}/executions", {"test": True})

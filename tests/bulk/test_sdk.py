@@ -38,7 +38,7 @@ def test_sdk_manages_and_runs_a_bulk_sync(client, fake_source, salesforce, sqlit
     assert contact.output_name == "contact" and "Email" in [f.id for f in contact.fields]
 
     started = client.bulk_sync.start(created.id, fetch_mode="full").data
-    assert started.status == "queued"
+    assert started.status == "scheduled"
     runs.bulk_runs.run(started.id)  # what a worker does
     done = client.bulk_sync.executions.get(created.id, started.id).data
     assert done.status == "completed" and done.record_count == 2
