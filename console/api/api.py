@@ -64,7 +64,7 @@ def on_api_error(request, exc):
 
 @api.exception_handler(ProbesBusy)
 def on_probes_busy(request, exc):
-    response = error_response(429, str(exc), key="too_many_connection_checks")
+    response = error_response(429, str(exc), key=exc.key)
     response["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -22,6 +22,8 @@ from integrations.clock import SYSTEM_CLOCK, Clock
 from integrations.egress import EgressTransport
 from integrations.http import MeteredTransport, RetryingTransport
 
+from console.engine.ratelimit import interactive_limiter
+
 from . import oauth, stored, usage
 from .models import Connection
 
@@ -69,7 +71,8 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
 
     Requests retry 5xx and network errors and wait out 429s (up to `rate_wait` seconds);
     `limiter` (acquire/rate_limited) shares the connection's API budget between workers;
-    a web request's probe passes its `deadline` (time.monotonic()), which no request outlasts.
+    a web request's probe passes its `deadline` (time.monotonic()), which no request outlasts, and
+    without a limiter of its own spends the budget's share runs leave to it (interactive_limiter).
     Every request sent counts against the connection's day (usage.py), refused past its cap.
     Token expiry and 429 waits are measured and waited on `clock`."""
     kind = stored.connection_type(connection.type)
@@ -92,6 +95,8 @@ def provider_session(connection: Connection, limiter=None, rate_wait: float = SH
     if not connection._state.adding:  # a saved connection's calls count against its day (a copy's, its parent's)
         sending = MeteredTransport(usage.CallMeter(stored.holder(connection).pk, usage.daily_cap(config), clock),
                                    sending)
+    if limiter is None and deadline is not None and not connection._state.adding:
+        limiter = interactive_limiter(connection, deadline - clock.monotonic())
     transport = RetryingTransport(limiter, max_rate_wait=rate_wait, deadline=deadline, transport=sending,
                                   sleep=clock.sleep, clock=clock.monotonic)
     http = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=TIMEOUT, transport=transport)

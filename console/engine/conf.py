@@ -16,6 +16,8 @@ DEFAULTS = {
     "ENGINE_CONTINUOUS_SECONDS": 60,  # a continuous sync starts at most this often
     "ENGINE_FAILED_TARGET_BATCHES": 3,  # consecutive failed batches that stop a run
     "ENGINE_MAX_RATE_WAIT_SECONDS": 600,  # longer than this waiting on a budget fails the run
+    "ENGINE_INTERACTIVE_SHARE": 0.1,  # share of each budget runs leave to interactive calls (discovery, checks)
+    "ENGINE_INTERACTIVE_WAIT_SECONDS": 8.0,  # an interactive call waits this long for the budget, then 429
     "ENGINE_REDIS_OUTAGE_SECONDS": 20,  # Redis (the shared budgets) unreachable this long fails the run
     "ENGINE_QUEUE": "celery",  # the Celery queue long runs (model and bulk syncs) are sent to
     "ENGINE_SHORT_QUEUE": "interactive",  # every other task: discovery, webhooks, schedule ticks, queries

@@ -11,6 +11,7 @@ connection until the provider's Retry-After has passed.
 """
 
 import json
+import math
 import os
 import uuid
 from functools import cache
@@ -99,7 +100,7 @@ class RedisLimiter:
     Redis's clock says how long; `clock` measures and sleeps the waits."""
 
     def __init__(self, client: redis.Redis, name: str, windows, max_wait: float | None = None,
-                 outage_seconds: float | None = None, clock: Clock = SYSTEM_CLOCK):
+                 outage_seconds: float | None = None, clock: Clock = SYSTEM_CLOCK, reserve: float = 0.0):
         self.client = client
         self.clock = clock
         self.name = name
@@ -109,7 +110,9 @@ class RedisLimiter:
         self.keys = [f"ratelimit:{name}:pause"] + [
             f"ratelimit:{name}:{limit}/{seconds}" for limit, seconds in self.windows
         ]
-        self.args = [arg for limit, seconds in self.windows for arg in (limit, seconds * 1000)]
+        # the share `reserve` of each window is left to others (runs leave it to interactive calls)
+        self.args = [arg for limit, seconds in self.windows
+                     for arg in (limit - min(limit - 1, math.ceil(limit * reserve)), seconds * 1000)]
         self.script = client.register_script(SCRIPT)
         self.pause_script = client.register_script(PAUSE_SCRIPT)
         self.waited = 0.0  # seconds spent waiting, over this limiter's life
@@ -162,11 +165,23 @@ def budgets() -> dict:
 
 
 def limiter_for(connection, clock: Clock = SYSTEM_CLOCK) -> RedisLimiter | None:
-    """The shared limiter of one connection, or None when its type has no known budget.
-    A run passes its clock, so a cancel ends its waits."""
+    """The shared limiter a run uses on one connection, or None when its type has no known budget.
+    It leaves ENGINE_INTERACTIVE_SHARE of the budget to interactive calls. A run passes its clock,
+    so a cancel ends its waits."""
     windows = budgets().get(connection.type)
     if not windows:
         return None
     # a shared copy spends its parent's budget: the provider counts calls per account, not per organization
     return RedisLimiter(redis_client(settings.REDIS_URL), str(connection.parent_id or connection.pk), windows,
-                        clock=clock)
+                        clock=clock, reserve=setting("ENGINE_INTERACTIVE_SHARE"))
+
+
+def interactive_limiter(connection, seconds_left: float) -> RedisLimiter | None:
+    """The limiter of a web request's call (discovery, fields, checks, previews): the whole budget,
+    the reserved share included, waited on briefly; past that it raises RateLimited."""
+    windows = budgets().get(connection.type)
+    if not windows:
+        return None
+    wait = max(0.0, min(setting("ENGINE_INTERACTIVE_WAIT_SECONDS"), seconds_left))
+    return RedisLimiter(redis_client(settings.REDIS_URL), str(connection.parent_id or connection.pk), windows,
+                        max_wait=wait)
