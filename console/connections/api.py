@@ -161,7 +161,8 @@ def type_ref(kind: ConnectionType) -> dict:
     return {"id": kind.id, "name": kind.name, "operations": kind.capabilities.operations()}
 
 
-def connection_row(connection: Connection, auth_url: str | None = None) -> dict:
+def connection_row(connection: Connection, auth_url: str | None = None, calls: int | None = None) -> dict:
+    """calls: api_calls_last_24_hours when the caller read it already (a list reads them all at once)."""
     user = connection.created_by
     return {
         "id": str(connection.id),
@@ -174,7 +175,7 @@ def connection_row(connection: Connection, auth_url: str | None = None) -> dict:
         "created_at": connection.created_at,
         "updated_at": connection.updated_at,
         "created_by": {"id": str(user.id), "name": user.email, "type": "user"} if user else None,
-        "api_calls_last_24_hours": usage.connection_calls_last_24_hours(connection),
+        "api_calls_last_24_hours": usage.connection_calls_last_24_hours(connection) if calls is None else calls,
         "parent_connection_id": str(connection.parent_id) if connection.parent_id else None,
         "auth_url": auth_url,
     }
@@ -272,8 +273,9 @@ def type_parameter_values(request, type_id: str, payload: ParameterValuesIn):
 @router.get("/connections", response={200: ListEnvelope(ListedConnection), **ERRORS})
 def list_connections(request):
     connections = visible(request, services.organization_connections(request.auth.organization), "connection")
-    connections = connections.select_related("created_by")
-    return {"data": [connection_row(c) for c in connections]}
+    connections = list(connections.select_related("created_by"))
+    calls = usage.calls_last_24_hours_of(connections)
+    return {"data": [connection_row(c, calls=calls[c.pk]) for c in connections]}
 
 
 @router.post("/connections", response={200: Envelope(CreatedConnection), **ERRORS})

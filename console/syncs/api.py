@@ -269,7 +269,7 @@ def list_syncs(request, active: bool | None = None, mode: str | None = None,
                target_connection_id: UUID | None = None, page_token: str | None = None,
                limit: int | None = None):
     syncs = visible(request, Sync.objects.filter(organization=request.auth.organization), "sync") \
-        .select_related("created_by", "updated_by")
+        .select_related("created_by", "updated_by").only(*services.LIST_ITEM_FIELDS)
     if active is not None:
         syncs = syncs.filter(active=active)
     if mode:

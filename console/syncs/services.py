@@ -150,6 +150,12 @@ def sync_data(sync: Sync) -> dict:
     }
 
 
+# the columns list_item reads: the list leaves the other JSON columns undecoded
+LIST_ITEM_FIELDS = ("id", "organization", "name", "active", "mode", "model", "schedule", "sync_all_records",
+                    "skip_initial_backfill", "only_enrich_updates", "created_at", "updated_at", "created_by",
+                    "updated_by", "target_connection", "target_object")
+
+
 def list_item(sync: Sync) -> dict:
     """The slim ListSyncItem of GET /api/syncs."""
     return {

@@ -425,3 +425,18 @@ def test_seed_003_existing_audience_and_new_audience(api, active_users, target):
                                "account": "512630692::urn:li:organization:28818517"}
     bad["mode"] = "updateOrCreate"
     assert_field_error(post(api, bad), "mode")
+
+
+def test_the_list_reads_its_rows_in_a_fixed_number_of_queries(api, created, active_users, salesloft):
+    """No query per sync: a longer list costs the same round trips to the database."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get("/api/syncs").json()["data"]) == 1
+    for n in range(3):
+        post(api, {**json.loads(seed_000(active_users, salesloft)), "name": f"Sync {n}"})
+    with CaptureQueriesContext(connection) as four:
+        listed = api.get("/api/syncs").json()["data"]
+    assert len(listed) == 4 and all(s["schedule"] and s["created_by"] for s in listed)
+    assert len(four.captured_queries) == len(one.captured_queries)
