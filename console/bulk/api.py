@@ -261,7 +261,7 @@ def execution_out(e: BulkExecution) -> dict:
 @router.get("/bulk/syncs", response={200: ListEnvelope(BulkSyncOut), **ERRORS})
 def list_bulk_syncs(request, active: bool | None = None):
     syncs = visible(request, BulkSync.objects.filter(organization=request.auth.organization), "bulk_sync") \
-        .select_related("created_by", "updated_by")
+        .select_related("created_by", "updated_by").prefetch_related("additional_schedules")
     if active is not None:
         syncs = syncs.filter(active=active)
     return {"data": [services.bulk_sync_data(s) for s in syncs]}
@@ -285,7 +285,8 @@ def list_status(request, all: bool = False, active: bool | None = None,
     elif active:
         syncs = syncs.filter(active=True)
     latest_status = BulkExecution.objects.filter(sync=OuterRef("pk"), is_test=False).order_by("-created_at")
-    syncs = list(syncs.annotate(last_status=Subquery(latest_status.values("status")[:1])))
+    syncs = list(syncs.annotate(last_status=Subquery(latest_status.values("status")[:1]))
+                 .prefetch_related("additional_schedules"))
     latest = (BulkSchemaExecution.objects.filter(execution__sync__in=syncs, execution__is_test=False)
               .values("execution__sync_id", "schema").annotate(last=Max("id")).values("last"))
     per_sync = {}

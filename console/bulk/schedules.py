@@ -2,8 +2,6 @@
 as model-sync schedules are, answered as BulkBulkSyncSchedule (camelCase), and fired by the
 beat like the default schedule, each run reading as its sync mode says."""
 
-from django.db.models import Min
-
 from console.api.errors import ApiError, field_error
 from console.engine.schedule import DISPATCHED, cron_expression, next_run_time
 from console.syncs.services import clean_schedule
@@ -110,8 +108,7 @@ def next_execution_time(sync: BulkSync):
     """The soonest planned run of the sync, by any of its schedules."""
     if not sync.active:
         return None
-    soonest = sync.additional_schedules.aggregate(soonest=Min("next_run_at"))["soonest"]
-    planned = [t for t in (sync.next_run_at, soonest) if t]
+    planned = [t for t in [sync.next_run_at] + [s.next_run_at for s in sync.additional_schedules.all()] if t]
     return min(planned) if planned else None
 
 
