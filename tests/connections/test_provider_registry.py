@@ -145,7 +145,7 @@ def test_capabilities_are_what_each_provider_implements():
     operations = {kind.id: kind.capabilities.operations() for kind in catalogue.types(files=True)}
     assert operations["salesloft"] == operations["gong"] == operations["linkedinads"] == ["modelsync_destination"]
     assert operations["httpapi"] == ["modelsync_destination"]
-    assert operations["salesforce"] == operations["hubspot"] == ["modelsync_destination", "bulksync_source"]
+    assert operations["salesforce"] == operations["hubspot"] == ["models", "modelsync_destination", "bulksync_source"]
     assert operations["postgresql"] == ["models", "bulksync_source"]
 
 
