@@ -204,7 +204,7 @@ class ScheduleOptions(Schema):
     schedule_options: list[ScheduleOption]
 
 
-class ActivateIn(Schema):
+class ActivateSyncIn(Schema):
     active: bool
     confirm_redaction: bool | None = None  # ours: activating a redaction sync confirms it again
 
@@ -323,7 +323,7 @@ def delete_sync(request, id: UUID):
 
 
 @router.post("/syncs/{id}/activate", response={200: Envelope(ActivateOut), **ERRORS})
-def activate_sync(request, id: UUID, payload: ActivateIn):
+def activate_sync(request, id: UUID, payload: ActivateSyncIn):
     sync = services.set_active(sync_of(request, id), payload.active, user=request.auth.created_by,
                                confirmation=payload.confirm_redaction)
     return {"data": {"id": str(sync.pk), "active": sync.active}}
