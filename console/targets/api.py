@@ -31,7 +31,6 @@ class SupportedMode(Schema):
     requires_identity: bool
     supports_target_filters: bool
     supports_per_field_mode: bool
-    description: str = ""
 
 
 class TargetObjectOut(Schema):

@@ -43,9 +43,7 @@ def test_every_model_sync_method_through_the_strict_sdk(e2e, live_server, api_ke
     model = model_of(snowflake, SEED_000_QUERY.format(table=table), COLUMNS)
     emails = {row[0].lower() for row in warehouse.execute(f"SELECT DISTINCT email FROM {table}")}
 
-    # targets.list answers modes[].description (the redaction target's warning), which SupportedMode does not
-    # declare: read through the SDK without the strict check, and reported to the targets' owners
-    assert "cadence:10" in [o.id for o in client._target.model_sync.targets.list(str(salesloft.pk)).data]
+    assert "cadence:10" in [o.id for o in client.model_sync.targets.list(str(salesloft.pk)).data]
     fields = client.model_sync.targets.get_target_fields(str(salesloft.pk), target="cadence:10").data
     assert "Email" in [f.id for f in fields.fields]
     audience_types = client.model_sync.targets.get_create_property(str(linkedin.pk), "type").data
