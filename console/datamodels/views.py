@@ -3,7 +3,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console.access.rules import visible
-from console.access.rules import visible
 from console.accounts.decorators import organization_required
 from console.api.errors import ApiError
 

@@ -15,7 +15,7 @@ from integrations import targets as discovery
 from integrations.base import ConnectorError, TargetObject
 
 from . import services
-from .forms import NEW_TARGET, Constant, Draft, Row
+from .forms import Constant, Draft, Row
 from .models import Sync
 
 # Which model field types fit which target field types without a warning.

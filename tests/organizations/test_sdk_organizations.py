@@ -4,7 +4,7 @@ import httpx
 import pytest
 from django.db.models.signals import pre_delete
 from polytomic.core.api_error import ApiError as SdkError
-from polytomic.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableEntityError
+from polytomic.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
 from console.accounts.models import ApiKey, Membership, Organization, User
 from console.accounts.services import add_member, create_api_key, sign_up
